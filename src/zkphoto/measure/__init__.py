@@ -1,0 +1,1 @@
+"""Pure measurement functions on bytes and arrays (no verdicts, no spec knowledge)."""
