@@ -88,6 +88,7 @@ class PhotoContext:
         self.path = path
         self.read_error = read_error  # (zh, en) when the bytes could not be read
         self.cache: dict[str, Any] = {}  # for measurement modules (face, mask, ...)
+        self.spec = None  # set by the pipeline: checks may read sibling rules (e.g. pixel size)
 
     # ------------------------------------------------------------------ reading
     @classmethod
@@ -317,6 +318,64 @@ class PhotoContext:
         g = cv2.cvtColor(np.asarray(self.rgb), cv2.COLOR_RGB2GRAY)
         g.setflags(write=False)
         return g
+
+    # ------------------------------------------------------------------ face and person (lazy models)
+    @cached_property
+    def face_detections(self) -> list:
+        """Every face the full-range detector finds (list of ``Detection``)."""
+        from .measure import face as mf
+
+        return mf.detect_faces(self.rgb)
+
+    @cached_property
+    def landmarks(self) -> np.ndarray | None:
+        """478×3 FaceMesh landmarks of the main face, or None when no face is found."""
+        from .measure import face as mf
+
+        return mf.mesh_landmarks(self.rgb)
+
+    @property
+    def face_count(self) -> int:
+        """Faces in the photo: detector count, at least 1 when the mesh found a face."""
+        n = len(self.face_detections)
+        if n == 0 and self.landmarks is not None:
+            n = 1
+        return n
+
+    @cached_property
+    def face(self):
+        """``FaceGeometry`` of the main face; NotAssessable when there is no face."""
+        from .measure import face as mf
+
+        lm = self.landmarks
+        if lm is None:
+            raise NotAssessable(
+                "未检测到人脸，无法测量（请使用正面、清晰、光线充足的照片）",
+                "no face found, so this cannot be measured (use a clear, frontal, well-lit photo)",
+            )
+        return mf.geometry(lm)
+
+    @cached_property
+    def person_mask(self) -> np.ndarray:
+        """H×W float32 person probability (selfie segmentation), 0 background … 1 person."""
+        from .measure import face as mf
+
+        m = mf.person_mask(self.rgb)
+        m.setflags(write=False)
+        return m
+
+    @cached_property
+    def hair_top_y(self) -> float:
+        """Rows from the top edge to the top of the head (hair), from the person mask."""
+        from .measure import face as mf
+
+        y = mf.hair_top(self.person_mask, self.face)
+        if y is None:
+            raise NotAssessable(
+                "无法确定头顶位置（头发与背景无法区分）",
+                "cannot find the top of the head (hair not separable from the background)",
+            )
+        return y
 
     # ------------------------------------------------------------------ summary
     def summary(self) -> dict[str, Any]:

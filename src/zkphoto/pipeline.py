@@ -14,6 +14,7 @@ from .spec import Spec, load_spec
 def run_checks(ctx: PhotoContext, spec: Spec, only: Iterable[str] | None = None) -> Report:
     """Judge ``ctx`` against every rule of ``spec`` (or the ids in ``only``); never raises."""
     wanted = set(only) if only is not None else None
+    ctx.spec = spec
     results: list[CheckResult] = []
     for rid, rule in spec.rules.items():
         if wanted is not None and rid not in wanted:

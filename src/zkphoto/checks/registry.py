@@ -73,9 +73,14 @@ class RangeRule(Rule):
 
     def describe(self) -> str:
         """The window as text, e.g. ``20–40 KiB``, ``> 150 dpi``, ``≥ 50 KiB``."""
-        u = f" {self.unit}" if self.unit else ""
-        lo = None if self.min is None else _fmt(self.min)
-        hi = None if self.max is None else _fmt(self.max)
+        if self.unit == "fraction":
+            u = ""
+            lo = None if self.min is None else f"{self.min:.0%}"
+            hi = None if self.max is None else f"{self.max:.0%}"
+        else:
+            u = f" {self.unit}" if self.unit else ""
+            lo = None if self.min is None else _fmt(self.min)
+            hi = None if self.max is None else _fmt(self.max)
         if lo is not None and hi is not None:
             if lo == hi:
                 return f"{lo}{u}"

@@ -1,0 +1,259 @@
+"""Face measurements from MediaPipe (0.10.21, models shipped inside the wheel; nothing is
+downloaded): full-range face detection for counting faces, FaceMesh (478 landmarks with iris)
+for geometry, and selfie segmentation for the person mask.
+
+Models are created once per process on first use and reused (guarded by a lock: MediaPipe
+graphs are not re-entrant).  All coordinates are pixels of the image as stored, origin top-left.
+"Left" and "right" are as seen in the image (viewer's left), not the subject's.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_LOCK = threading.Lock()
+_MODELS: dict[str, object] = {}
+
+# FaceMesh landmark indices (canonical MediaPipe topology).
+IRIS_L = 468  # iris centre of the eye on the image's left (subject's right eye)
+IRIS_R = 473
+EYE_L = {"outer": 33, "inner": 133, "top": (159, 158), "bottom": (145, 153)}
+EYE_R = {"outer": 263, "inner": 362, "top": (386, 385), "bottom": (374, 380)}
+CHEEK_L, CHEEK_R = 234, 454
+FOREHEAD, CHIN, NOSE_TIP = 10, 152, 1
+LIP_UPPER_INNER, LIP_LOWER_INNER = 13, 14
+MOUTH_L, MOUTH_R = 78, 308  # inner mouth corners
+FACE_OVAL = (
+    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+    152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+)  # fmt: skip
+
+
+def _quiet() -> None:
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _model(name: str):
+    """The process-wide MediaPipe solution ``name`` (created on first use)."""
+    m = _MODELS.get(name)
+    if m is not None:
+        return m
+    _quiet()
+    import mediapipe as mp  # heavy: imported only when a face check runs
+
+    if name == "mesh":
+        m = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=True, refine_landmarks=True, max_num_faces=1,
+            min_detection_confidence=0.5,
+        )
+    elif name == "detect":
+        m = mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.6)
+    elif name == "segment":
+        m = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+    else:  # pragma: no cover
+        raise KeyError(name)
+    _MODELS[name] = m
+    return m
+
+
+def warm_up() -> None:
+    """Load every model now (batch workers call this once at start)."""
+    img = np.zeros((64, 64, 3), np.uint8)
+    detect_faces(img)
+    mesh_landmarks(img)
+    person_mask(img)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected face: box (x, y, w, h) in pixels and the detector's score."""
+
+    box: tuple[float, float, float, float]
+    score: float
+
+
+def detect_faces(rgb: np.ndarray) -> list[Detection]:
+    """All faces the full-range detector finds (small and far faces included)."""
+    h, w = rgb.shape[:2]
+    with _LOCK:
+        res = _model("detect").process(np.ascontiguousarray(rgb))
+    out = []
+    for d in res.detections or []:
+        b = d.location_data.relative_bounding_box
+        out.append(Detection((b.xmin * w, b.ymin * h, b.width * w, b.height * h), float(d.score[0])))
+    return out
+
+
+def mesh_landmarks(rgb: np.ndarray) -> np.ndarray | None:
+    """478×3 landmarks (x px, y px, z in x-pixel units) of the most prominent face, or None."""
+    h, w = rgb.shape[:2]
+    with _LOCK:
+        res = _model("mesh").process(np.ascontiguousarray(rgb))
+    if not res.multi_face_landmarks:
+        return None
+    lm = res.multi_face_landmarks[0].landmark
+    return np.array([(p.x * w, p.y * h, p.z * w) for p in lm], dtype=np.float64)
+
+
+def person_mask(rgb: np.ndarray) -> np.ndarray:
+    """H×W float32 probability (0–1) that a pixel belongs to the person (selfie segmentation)."""
+    with _LOCK:
+        res = _model("segment").process(np.ascontiguousarray(rgb))
+    m = res.segmentation_mask
+    return np.asarray(m, dtype=np.float32)
+
+
+@dataclass
+class FaceGeometry:
+    """Geometry derived from one face's landmarks (and the person mask for the hair top)."""
+
+    landmarks: np.ndarray
+    left_eye: tuple[float, float]
+    right_eye: tuple[float, float]
+    eye_line_y: float
+    face_left_x: float
+    face_right_x: float
+    face_width: float
+    face_center_x: float
+    chin_y: float
+    forehead_y: float
+    yaw: float
+    pitch: float
+    roll: float
+    ear_left: float
+    ear_right: float
+    mouth_gap: float
+    gaze_h: tuple[float, float]
+    gaze_v: tuple[float, float]
+    extra: dict = field(default_factory=dict)
+
+
+def _ear(lm: np.ndarray, eye: dict) -> float:
+    """Eye aspect ratio (Soukupová & Čech 2016) on the FaceMesh eye contour."""
+    p_out, p_in = lm[eye["outer"], :2], lm[eye["inner"], :2]
+    width = np.linalg.norm(p_out - p_in)
+    if width < 1e-6:
+        return 0.0
+    v = sum(np.linalg.norm(lm[t, :2] - lm[b, :2]) for t, b in zip(eye["top"], eye["bottom"]))
+    return float(v / (2.0 * width))
+
+
+def _gaze(lm: np.ndarray, eye: dict, iris: int) -> tuple[float, float]:
+    """Iris centre position inside the eye: horizontal 0 (image-left corner) … 1 (image-right
+    corner), vertical 0 (top lid) … 1 (bottom lid); 0.5 is straight ahead."""
+    a, b = lm[eye["outer"], :2], lm[eye["inner"], :2]
+    left, right = (a, b) if a[0] < b[0] else (b, a)
+    ix, iy = lm[iris, 0], lm[iris, 1]
+    h = (ix - left[0]) / max(right[0] - left[0], 1e-6)
+    top = np.mean([lm[t, 1] for t in eye["top"]])
+    bot = np.mean([lm[t, 1] for t in eye["bottom"]])
+    v = (iy - top) / max(bot - top, 1e-6)
+    return float(h), float(v)
+
+
+def geometry(lm: np.ndarray) -> FaceGeometry:
+    """Derive eye line, face width, pose, eye openness, mouth gap and gaze from landmarks.
+
+    Pose uses MediaPipe's 3-D landmarks (z in the same pixel scale as x): yaw from the depth
+    difference across the cheeks (234→454), pitch from the forehead→chin vector (10→152, which
+    is vertical to within 0.7° in MediaPipe's canonical face), roll from the iris centres.
+    Positive yaw: the face turns towards the image's right; positive pitch: chin up; positive
+    roll: the head tilts clockwise in the image.
+    """
+    le = (float(lm[IRIS_L, 0]), float(lm[IRIS_L, 1]))
+    re = (float(lm[IRIS_R, 0]), float(lm[IRIS_R, 1]))
+    if le[0] > re[0]:
+        le, re = re, le
+    oval = lm[list(FACE_OVAL)]
+    fl, fr = float(oval[:, 0].min()), float(oval[:, 0].max())
+    cheek = lm[CHEEK_R] - lm[CHEEK_L]
+    yaw = math.degrees(math.atan2(-cheek[2], cheek[0]))
+    vert = lm[CHIN] - lm[FOREHEAD]
+    pitch = math.degrees(math.atan2(vert[2], vert[1]))
+    roll = math.degrees(math.atan2(re[1] - le[1], re[0] - le[0]))
+    mouth_w = np.linalg.norm(lm[MOUTH_R, :2] - lm[MOUTH_L, :2])
+    gap = np.linalg.norm(lm[LIP_LOWER_INNER, :2] - lm[LIP_UPPER_INNER, :2])
+    gl, gr = _gaze(lm, EYE_L, IRIS_L), _gaze(lm, EYE_R, IRIS_R)
+    return FaceGeometry(
+        landmarks=lm,
+        left_eye=le,
+        right_eye=re,
+        eye_line_y=(le[1] + re[1]) / 2.0,
+        face_left_x=fl,
+        face_right_x=fr,
+        face_width=fr - fl,
+        face_center_x=(fl + fr) / 2.0,
+        chin_y=float(lm[CHIN, 1]),
+        forehead_y=float(lm[FOREHEAD, 1]),
+        yaw=yaw,
+        pitch=pitch,
+        roll=roll,
+        ear_left=_ear(lm, EYE_L),
+        ear_right=_ear(lm, EYE_R),
+        mouth_gap=float(gap / mouth_w) if mouth_w > 1e-6 else 0.0,
+        gaze_h=(gl[0], gr[0]),
+        gaze_v=(gl[1], gr[1]),
+    )
+
+
+def hair_top(mask: np.ndarray, geo: FaceGeometry, threshold: float = 0.5) -> float | None:
+    """Top of the head (hair included): the first row, scanning down, where the person mask
+    covers at least a quarter of the head's central columns.
+
+    The head's central columns are the middle 60 % of the face-oval width.  The mask edge is
+    refined to sub-pixel precision by interpolating where the column-averaged probability
+    crosses ``threshold``.  None when no mask is found above the eyes.
+    """
+    h, w = mask.shape
+    half = 0.3 * geo.face_width
+    x0 = max(0, int(round(geo.face_center_x - half)))
+    x1 = min(w, int(round(geo.face_center_x + half)) + 1)
+    if x1 - x0 < 2:
+        return None
+    limit = int(min(h, max(1, geo.eye_line_y)))
+    band = mask[:limit, x0:x1]
+    cover = (band >= threshold).mean(axis=1)
+    rows = np.nonzero(cover >= 0.25)[0]
+    if rows.size == 0:
+        return None
+    r = int(rows[0])
+    if r == 0:
+        return 0.0
+    # sub-pixel: interpolate the coverage crossing between rows r-1 and r
+    c0, c1 = cover[r - 1], cover[r]
+    frac = (0.25 - c0) / (c1 - c0) if c1 > c0 else 0.0
+    return float(r - 1 + frac + 0.5)
+
+
+def shoulder_points(mask: np.ndarray, geo: FaceGeometry, threshold: float = 0.5):
+    """Left and right shoulder heights from the person mask's upper outline.
+
+    Samples columns at 0.75–1.05 face widths either side of the face centre, below the chin,
+    and takes the median top-of-mask row on each side.  Returns ((xl, yl), (xr, yr)) or None
+    when a side leaves the image or shows no body.
+    """
+    h, w = mask.shape
+    fw = geo.face_width
+    out = []
+    for sign in (-1, 1):
+        ys, xs = [], []
+        for k in np.linspace(0.75, 1.05, 7):
+            x = int(round(geo.face_center_x + sign * k * fw))
+            if x < 0 or x >= w:
+                continue
+            col = mask[int(geo.chin_y):, x] >= threshold
+            idx = np.nonzero(col)[0]
+            if idx.size == 0:
+                continue
+            ys.append(int(geo.chin_y) + idx[0])
+            xs.append(x)
+        if len(ys) < 3:
+            return None
+        out.append((float(np.median(xs)), float(np.median(ys))))
+    return out[0], out[1]
