@@ -9,6 +9,7 @@ graphs are not re-entrant).  All coordinates are pixels of the image as stored, 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
@@ -39,12 +40,44 @@ def _quiet() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Silence MediaPipe's C++ log lines (absl/glog write straight to fd 2, ignoring Python).
+
+    Set ZKPHOTO_MEDIAPIPE_LOGS=1 to see them.
+    """
+    if os.environ.get("ZKPHOTO_MEDIAPIPE_LOGS") == "1":
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no fd 2 (some embedded interpreters)
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
 def _model(name: str):
     """The process-wide MediaPipe solution ``name`` (created on first use)."""
     m = _MODELS.get(name)
     if m is not None:
         return m
     _quiet()
+    with _native_stderr_silenced():
+        m = _create(name)
+    _MODELS[name] = m
+    return m
+
+
+def _create(name: str):
     import mediapipe as mp  # heavy: imported only when a face check runs
 
     if name == "mesh":
@@ -58,7 +91,6 @@ def _model(name: str):
         m = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
     else:  # pragma: no cover
         raise KeyError(name)
-    _MODELS[name] = m
     return m
 
 
@@ -81,7 +113,7 @@ class Detection:
 def detect_faces(rgb: np.ndarray) -> list[Detection]:
     """All faces the full-range detector finds (small and far faces included)."""
     h, w = rgb.shape[:2]
-    with _LOCK:
+    with _LOCK, _native_stderr_silenced():
         res = _model("detect").process(np.ascontiguousarray(rgb))
     out = []
     for d in res.detections or []:
@@ -93,7 +125,7 @@ def detect_faces(rgb: np.ndarray) -> list[Detection]:
 def mesh_landmarks(rgb: np.ndarray) -> np.ndarray | None:
     """478×3 landmarks (x px, y px, z in x-pixel units) of the most prominent face, or None."""
     h, w = rgb.shape[:2]
-    with _LOCK:
+    with _LOCK, _native_stderr_silenced():
         res = _model("mesh").process(np.ascontiguousarray(rgb))
     if not res.multi_face_landmarks:
         return None
@@ -103,7 +135,7 @@ def mesh_landmarks(rgb: np.ndarray) -> np.ndarray | None:
 
 def person_mask(rgb: np.ndarray) -> np.ndarray:
     """H×W float32 probability (0–1) that a pixel belongs to the person (selfie segmentation)."""
-    with _LOCK:
+    with _LOCK, _native_stderr_silenced():
         res = _model("segment").process(np.ascontiguousarray(rgb))
     m = res.segmentation_mask
     return np.asarray(m, dtype=np.float32)
