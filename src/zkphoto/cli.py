@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -49,7 +50,11 @@ def main() -> None:
 @click.option("--lang", "-l", type=LANGS, default="zh", show_default=True,
               help="Language of the table's messages (JSON always carries both).")
 @click.option("--hide-skipped", is_flag=True, help="Leave skipped checks out of the table.")
-def check(photos: tuple[str, ...], spec: str, fmt: str, lang: str, hide_skipped: bool) -> None:
+@click.option("--annotate", "-a", "annotate_to", type=click.Path(path_type=Path),
+              help="Write the annotated picture (bands, measured lines, legend) here: a .png/.jpg "
+                   "file for one photo, a directory for several.")
+def check(photos: tuple[str, ...], spec: str, fmt: str, lang: str, hide_skipped: bool,
+          annotate_to: Path | None) -> None:
     """Check PHOTOS against a spec and say, rule by rule, what to fix.
 
     Exit status: 0 all pass (warnings allowed), 1 some photo fails, 2 bad usage.
@@ -59,9 +64,15 @@ def check(photos: tuple[str, ...], spec: str, fmt: str, lang: str, hide_skipped:
     from .render import render_json, render_table
 
     sp = _load_spec_or_exit(spec)
+    if annotate_to is not None and len(photos) > 1 and annotate_to.suffix:
+        raise click.BadParameter("with several photos, --annotate takes a directory", param_hint="--annotate")
     reports = []
     for p in photos:
-        reports.append(run_checks(PhotoContext.from_source(p), sp))
+        ctx = PhotoContext.from_source(p)
+        report = run_checks(ctx, sp)
+        reports.append(report)
+        if annotate_to is not None:
+            _write_annotation(ctx, report, p, annotate_to, several=len(photos) > 1, lang=lang)
     if fmt == "json":
         click.echo(render_json(reports))
     else:
@@ -70,6 +81,21 @@ def check(photos: tuple[str, ...], spec: str, fmt: str, lang: str, hide_skipped:
                 click.echo("\n" + "─" * 60 + "\n")
             click.echo(render_table(r, lang=lang, show_skipped=not hide_skipped))
     sys.exit(0 if all(r.status in (Status.PASS, Status.WARN) for r in reports) else 1)
+
+
+def _write_annotation(ctx, report, photo: str, target: Path, several: bool, lang: str) -> None:
+    from .annotate import save_annotation
+    from .checks.registry import NotAssessable
+
+    out = target / f"{Path(photo).stem}.annotated.png" if several or not target.suffix else target
+    try:
+        save_annotation(ctx, report, out, lang=lang)
+    except NotAssessable as e:
+        click.echo(f"{photo}: no annotation ({e.message.get(lang)})", err=True)
+        return
+    except (OSError, ValueError) as e:
+        raise click.BadParameter(f"cannot write {out}: {e}", param_hint="--annotate") from None
+    click.echo(f"annotated picture: {out}", err=True)
 
 
 @main.group(invoke_without_command=True)
