@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import traceback
 from typing import Iterable
 
@@ -11,15 +12,29 @@ from .report import CheckResult, Message, Report, Severity, Status, overall_stat
 from .spec import Spec, load_spec
 
 
-def run_checks(ctx: PhotoContext, spec: Spec, only: Iterable[str] | None = None) -> Report:
-    """Judge ``ctx`` against every rule of ``spec`` (or the ids in ``only``); never raises."""
+def run_checks(
+    ctx: PhotoContext,
+    spec: Spec,
+    only: Iterable[str] | None = None,
+    timings: dict[str, float] | None = None,
+) -> Report:
+    """Judge ``ctx`` against every rule of ``spec`` (or the ids in ``only``); never raises.
+
+    ``timings``, when given, receives the seconds each check took (added to existing values),
+    including the lazy measurements it was the first to need.
+    """
     wanted = set(only) if only is not None else None
     ctx.spec = spec
     results: list[CheckResult] = []
     for rid, rule in spec.rules.items():
         if wanted is not None and rid not in wanted:
             continue
-        results.append(_run_one(ctx, rid, rule))
+        if timings is None:
+            results.append(_run_one(ctx, rid, rule))
+        else:
+            t0 = time.perf_counter()
+            results.append(_run_one(ctx, rid, rule))
+            timings[rid] = timings.get(rid, 0.0) + time.perf_counter() - t0
     readable = ctx.data is not None and bool(ctx.data) and _decodes(ctx)
     return Report(
         file=ctx.name,

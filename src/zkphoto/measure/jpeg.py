@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 # IJG / JPEG Annex K reference tables, natural (row-major) order.
 STD_LUMINANCE = (
     16, 11, 10, 16, 24, 40, 51, 61,
@@ -189,9 +191,8 @@ class QualityEstimate:
     mean_abs_error: float
 
 
-_CANDIDATES: dict[int, tuple[list[int], list[int]]] = {
-    q: (ijg_table(STD_LUMINANCE, q), ijg_table(STD_CHROMINANCE, q)) for q in range(1, 101)
-}
+_CAND_LUM = np.array([ijg_table(STD_LUMINANCE, q) for q in range(1, 101)], dtype=np.int32)
+_CAND_CHROM = np.array([ijg_table(STD_CHROMINANCE, q) for q in range(1, 101)], dtype=np.int32)
 
 
 def estimate_quality(tables: dict[int, list[int]]) -> QualityEstimate | None:
@@ -204,17 +205,11 @@ def estimate_quality(tables: dict[int, list[int]]) -> QualityEstimate | None:
     """
     if 0 not in tables:
         return None
-    lum = tables[0]
-    chrom = tables.get(1)
-    best: QualityEstimate | None = None
-    for q in range(100, 0, -1):
-        ref_l, ref_c = _CANDIDATES[q]
-        err = sum(abs(a - b) for a, b in zip(lum, ref_l))
-        count = 64
-        if chrom is not None:
-            err += sum(abs(a - b) for a, b in zip(chrom, ref_c))
-            count += 64
-        mae = err / count
-        if best is None or mae < best.mean_abs_error:
-            best = QualityEstimate(q, err == 0, mae)
-    return best
+    err = np.abs(_CAND_LUM - np.asarray(tables[0], dtype=np.int32)).sum(axis=1)
+    count = 64
+    if 1 in tables:
+        err = err + np.abs(_CAND_CHROM - np.asarray(tables[1], dtype=np.int32)).sum(axis=1)
+        count += 64
+    # highest quality among the best fits
+    best = int(np.flatnonzero(err == err.min())[-1])
+    return QualityEstimate(best + 1, bool(err[best] == 0), float(err[best]) / count)
