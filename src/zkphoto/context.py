@@ -72,6 +72,7 @@ class Dpi:
     jfif: tuple[float, float] | None = None
     exif: tuple[float, float] | None = None
     note: str | None = None
+    per_cm: bool = False  # stored in dots per centimetre
 
     @property
     def present(self) -> bool:
@@ -239,26 +240,25 @@ class PhotoContext:
         jfif = exif = None
         j = self.jpeg
         if j is not None and j.jfif is not None and j.jfif.units in (1, 2):
-            f = 2.54 if j.jfif.units == 2 else 1.0
             if j.jfif.x_density > 0 and j.jfif.y_density > 0:
-                jfif = (round(j.jfif.x_density * f, 2), round(j.jfif.y_density * f, 2))
+                jfif = (_to_dpi(j.jfif.x_density, j.jfif.units == 2),
+                        _to_dpi(j.jfif.y_density, j.jfif.units == 2))
         ex = self.exif
         if 282 in ex and 283 in ex:
             unit = ex.get(296, 2)
             try:
                 xr, yr = float(ex[282]), float(ex[283])
                 if unit in (2, 3) and xr > 0 and yr > 0:
-                    f = 2.54 if unit == 3 else 1.0
-                    exif = (round(xr * f, 2), round(yr * f, 2))
+                    exif = (_to_dpi(xr, unit == 3), _to_dpi(yr, unit == 3))
             except (TypeError, ValueError, ZeroDivisionError):
                 exif = None
         note = None
         if jfif and exif and jfif != exif:
             note = "jfif_exif_disagree"
         if jfif:
-            return Dpi(jfif[0], jfif[1], "jfif", jfif, exif, note)
+            return Dpi(jfif[0], jfif[1], "jfif", jfif, exif, note, per_cm=j.jfif.units == 2)
         if exif:
-            return Dpi(exif[0], exif[1], "exif", jfif, exif, note)
+            return Dpi(exif[0], exif[1], "exif", jfif, exif, note, per_cm=ex.get(296, 2) == 3)
         if self.format == "PNG" and "dpi" in self.header.info:
             x, y = self.header.info["dpi"]
             return Dpi(round(float(x), 2), round(float(y), 2), "png")
@@ -402,6 +402,11 @@ class PhotoContext:
             if k.startswith("summary:"):
                 out[k.removeprefix("summary:")] = v
         return out
+
+
+def _to_dpi(density: float, per_cm: bool) -> float:
+    """Dots per inch from a stored density (dots per cm × 2.54), to 0.01 dpi."""
+    return round(float(density) * (2.54 if per_cm else 1.0), 2)
 
 
 def _too_big() -> tuple[str, str]:

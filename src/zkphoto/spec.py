@@ -127,7 +127,8 @@ def load_spec(id_or_path: str | Path) -> Spec:
     return _load_resolved(str(path.resolve()))
 
 
-def _locate(id_or_path: str | Path, relative_to: Path | None = None) -> Path:
+def _locate(id_or_path: str | Path, relative_to: Path | None = None,
+            exclude: Path | None = None) -> Path:
     s = str(id_or_path)
     looks_like_path = s.endswith(".toml") or "/" in s or "\\" in s
     if looks_like_path:
@@ -140,7 +141,8 @@ def _locate(id_or_path: str | Path, relative_to: Path | None = None) -> Path:
     dirs = ([relative_to] if relative_to else []) + spec_dirs()
     for d in dirs:
         p = d / f"{s}.toml"
-        if p.is_file():
+        # a local spec named like its parent (my/moe-2021.toml extends moe-2021) means the shipped one
+        if p.is_file() and (exclude is None or p.resolve() != exclude.resolve()):
             return p
     known = ", ".join(sorted(x.stem for x in builtin_spec_dir().glob("*.toml")))
     raise SpecError(f"unknown spec {s!r}; known specs: {known}")
@@ -195,7 +197,7 @@ def _load_resolved(path_str: str, _stack: tuple[str, ...] = ()) -> Spec:
     chain = [header.id]
     if header.extends:
         try:
-            parent_path = _locate(header.extends, relative_to=path.parent)
+            parent_path = _locate(header.extends, relative_to=path.parent, exclude=path)
         except SpecError as e:
             raise SpecError(f"{path}: extends: {e}") from None
         parent = _load_resolved(str(parent_path.resolve()), (*_stack, path_str))

@@ -97,7 +97,13 @@ def check_dpi(ctx, rule: DpiRule) -> Verdict:
             expected,
             fixable=True,
         )
-    ok = rule.contains(d.x) and rule.contains(d.y)
+    # A per-centimetre density is a whole number (300 dpi is stored as 118 /cm = 299.72 dpi):
+    # judge the nearest whole dpi it stands for.
+    jx, jy = (round(d.x), round(d.y)) if d.per_cm else (d.x, d.y)
+    if d.per_cm:
+        measured["judged_dpi"] = [jx, jy]
+        measured["unit_stored"] = "dots/cm"
+    ok = rule.contains(jx) and rule.contains(jy)
     shown = f"{d.x:g}" if d.x == d.y else f"{d.x:g}×{d.y:g}"
     if ok and d.note == "jfif_exif_disagree" and not (rule.contains(d.exif[0]) and rule.contains(d.exif[1])):
         return failed(
