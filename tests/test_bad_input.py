@@ -204,12 +204,6 @@ def test_cli_many_bad_files_at_once_in_a_real_process(tmp_path):
     assert {p: sha256(p) for p in hashes} == hashes
 
 
-@pytest.mark.xfail(
-    reason="BUG: context.py face_detections/landmarks/person_mask hand any image under "
-    "MAX_PIXELS to MediaPipe; a side >= 32767 px (e.g. a 17 KB 30x33000 JPEG) makes OpenCV's "
-    "remap assert inside MediaPipe and the whole process aborts (SIGABRT) instead of reporting",
-    strict=True,
-)
 @pytest.mark.parametrize("size", [(30, 33000), (40000, 30)])
 def test_extreme_aspect_image_does_not_abort_the_process(tmp_path, size):
     from PIL import Image

@@ -201,12 +201,6 @@ def test_schema_rejects_malformed_reports():
         jsonschema.validate(no_message, schema)
 
 
-@pytest.mark.xfail(
-    reason="BUG: report.py json_schema()/batch_json_schema() use pydantic's validation-mode schema, "
-    "so keys the contract always emits (schema_version, measurements, checks[].measured/expected/"
-    "fixable) are not 'required' and a report missing them validates",
-    strict=True,
-)
 @pytest.mark.parametrize("path", [("schema_version",), ("measurements",), ("checks", 0, "fixable"),
                                   ("checks", 0, "measured"), ("checks", 0, "expected")])
 def test_schema_requires_every_contract_key(path):

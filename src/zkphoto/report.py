@@ -45,8 +45,13 @@ class Message(BaseModel):
         return self.en if lang == "en" else self.zh
 
 
+_OUT = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
 class CheckResult(BaseModel):
     """The verdict of one rule on one photo, with the raw measurement kept beside it."""
+
+    model_config = _OUT
 
     id: str = Field(description="Check id from the contract, e.g. 'file.size'")
     status: Status
@@ -61,6 +66,8 @@ class CheckResult(BaseModel):
 class SpecRef(BaseModel):
     """Which spec a report was judged against."""
 
+    model_config = _OUT
+
     id: str
     version: int
     title: str
@@ -68,6 +75,8 @@ class SpecRef(BaseModel):
 
 class Report(BaseModel):
     """Everything zkphoto found out about one photo."""
+
+    model_config = _OUT
 
     schema_version: int = SCHEMA_VERSION
     file: str = Field(description="The path as given (or '<bytes>' / '<stream>')")
@@ -101,6 +110,8 @@ class Report(BaseModel):
 class BatchReport(BaseModel):
     """Several reports in one document (``check`` with more than one photo)."""
 
+    model_config = _OUT
+
     schema_version: int = SCHEMA_VERSION
     reports: list[Report]
 
@@ -118,7 +129,7 @@ def overall_status(checks: list[CheckResult], readable: bool = True) -> Status:
 
 def json_schema() -> dict[str, Any]:
     """JSON Schema of the single-photo report (``zkphoto schema``)."""
-    schema = Report.model_json_schema()
+    schema = Report.model_json_schema(mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "zkphoto report"
     return schema
@@ -126,7 +137,7 @@ def json_schema() -> dict[str, Any]:
 
 def batch_json_schema() -> dict[str, Any]:
     """JSON Schema of the several-photo document."""
-    schema = BatchReport.model_json_schema()
+    schema = BatchReport.model_json_schema(mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "zkphoto batch report"
     return schema

@@ -110,11 +110,33 @@ class Detection:
     score: float
 
 
+#: Longest side handed to MediaPipe. Larger photos are shrunk first (the models work at
+#: 128–256 px anyway); outputs are normalised or scaled back, so callers never notice.  It also
+#: keeps OpenCV's 32767-px remap limit inside MediaPipe (a native abort) out of reach.
+MODEL_MAX_SIDE = 2048
+
+
+def _model_input(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    if min(h, w) < 8:
+        from ..checks.registry import NotAssessable
+
+        raise NotAssessable("图像太窄，无法检测人脸", "the image is too narrow to look for a face")
+    if max(h, w) <= MODEL_MAX_SIDE:
+        return np.ascontiguousarray(rgb)
+    import cv2
+
+    s = MODEL_MAX_SIDE / max(h, w)
+    size = (max(8, round(w * s)), max(8, round(h * s)))
+    return cv2.resize(np.asarray(rgb), size, interpolation=cv2.INTER_AREA)
+
+
 def detect_faces(rgb: np.ndarray) -> list[Detection]:
     """All faces the full-range detector finds (small and far faces included)."""
     h, w = rgb.shape[:2]
+    img = _model_input(rgb)
     with _LOCK, _native_stderr_silenced():
-        res = _model("detect").process(np.ascontiguousarray(rgb))
+        res = _model("detect").process(img)
     out = []
     for d in res.detections or []:
         b = d.location_data.relative_bounding_box
@@ -125,8 +147,9 @@ def detect_faces(rgb: np.ndarray) -> list[Detection]:
 def mesh_landmarks(rgb: np.ndarray) -> np.ndarray | None:
     """478×3 landmarks (x px, y px, z in x-pixel units) of the most prominent face, or None."""
     h, w = rgb.shape[:2]
+    img = _model_input(rgb)
     with _LOCK, _native_stderr_silenced():
-        res = _model("mesh").process(np.ascontiguousarray(rgb))
+        res = _model("mesh").process(img)
     if not res.multi_face_landmarks:
         return None
     lm = res.multi_face_landmarks[0].landmark
@@ -135,10 +158,16 @@ def mesh_landmarks(rgb: np.ndarray) -> np.ndarray | None:
 
 def person_mask(rgb: np.ndarray) -> np.ndarray:
     """H×W float32 probability (0–1) that a pixel belongs to the person (selfie segmentation)."""
+    h, w = rgb.shape[:2]
+    img = _model_input(rgb)
     with _LOCK, _native_stderr_silenced():
-        res = _model("segment").process(np.ascontiguousarray(rgb))
-    m = res.segmentation_mask
-    return np.asarray(m, dtype=np.float32)
+        res = _model("segment").process(img)
+    m = np.asarray(res.segmentation_mask, dtype=np.float32)
+    if m.shape[:2] != (h, w):
+        import cv2
+
+        m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
+    return m
 
 
 @dataclass
