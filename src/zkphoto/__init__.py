@@ -9,6 +9,7 @@ Library use::
 Importing zkphoto does not load the face models; they load on the first face check.
 """
 
+from .batch import check_many, iter_items
 from .pipeline import check
 from .report import BatchReport, CheckResult, Message, Report, Severity, SpecRef, Status
 from .spec import Spec, SpecError, list_specs, load_spec
@@ -26,6 +27,8 @@ __all__ = [
     "SpecRef",
     "Status",
     "check",
+    "check_many",
+    "iter_items",
     "list_specs",
     "load_spec",
 ]

@@ -83,6 +83,120 @@ def check(photos: tuple[str, ...], spec: str, fmt: str, lang: str, hide_skipped:
     sys.exit(0 if all(r.status in (Status.PASS, Status.WARN) for r in reports) else 1)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--spec", "-s", default="moe-2021", show_default=True,
+              help="Spec id (see `zkphoto specs`) or path to a spec .toml file.")
+@click.option("--out", "-o", "out", required=True, type=click.Path(path_type=Path),
+              help="Report file; the format follows the extension: .csv .xlsx .html .jsonl")
+@click.option("--workers", "-w", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Worker processes (0 = one per CPU core, 1 = no subprocesses).")
+@click.option("--resume", is_flag=True,
+              help="Skip photos already in OUT's journal (OUT itself for .jsonl, else OUT.journal.jsonl).")
+@click.option("--lang", "-l", type=LANGS, default="zh", show_default=True, help="Language of the report.")
+@click.option("--thumbnails", type=click.IntRange(0), default=500, show_default=True,
+              help="HTML only: annotated thumbnails for the first N photos.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def batch(paths: tuple[str, ...], spec: str, out: Path, workers: int, resume: bool, lang: str,
+          thumbnails: int, quiet: bool) -> None:
+    """Check every photo in PATHS — folders (recursive), .zip archives (read in place) and .csv
+    manifests (a `file` column; other columns such as 准考证号 are carried into the report) —
+    and write one report for all of them.
+
+    \b
+    Examples:
+      zkphoto batch uploads/ -o report.xlsx
+      zkphoto batch uploads.zip --spec chongqing-2022 -o report.html
+      zkphoto batch manifest.csv -o report.csv --resume
+
+    Exit status: 0 all pass (warnings allowed), 1 some photo fails, 2 bad usage.
+    Ctrl-C stops the run and still writes the report for the photos done.
+    """
+    from .batch import BatchInputError, iter_items, read_journal, run_batch
+    from .render.batch_out import FORMATS, render_output
+
+    sp = _load_spec_or_exit(spec)
+    ext = out.suffix.lower()
+    if ext not in FORMATS:
+        raise click.BadParameter(f"unknown report format {ext or '(none)'}; use one of {', '.join(FORMATS)}",
+                                 param_hint="--out")
+    try:
+        items = list(iter_items(paths))
+    except BatchInputError as e:
+        raise click.BadParameter(str(e), param_hint="PATHS") from None
+    journal = out if ext == ".jsonl" else out.with_name(out.name + ".journal.jsonl")
+    progress = _Progress(len(items), quiet, lang)
+    stats = run_batch(items, sp, journal, workers=workers, resume=resume,
+                      thumbnails=thumbnails if ext in (".html", ".htm") else 0,
+                      on_result=progress.update)
+    progress.close()
+    summary = {"spec": f"{sp.id} v{sp.version}", "total": stats.total, "by_status": stats.by_status,
+               "rule_failures": stats.rule_failures}
+    render_output(journal, out, read_journal, summary, lang=lang)
+    _print_summary(stats, out, lang)
+    sys.exit(1 if stats.any_failed or stats.interrupted else 0)
+
+
+class _Progress:
+    """A progress bar with rate and ETA on a terminal; a plain line every 5 s otherwise."""
+
+    def __init__(self, total: int, quiet: bool, lang: str):
+        import time
+
+        self.total, self.quiet, self.lang = total, quiet, lang
+        self.tty = sys.stderr.isatty()
+        self.t0 = self.last = time.monotonic()
+        self.n = 0
+        self.first_total = None
+
+    def update(self, rec, stats) -> None:
+        import time
+
+        if self.first_total is None:
+            self.first_total = stats.skipped
+        self.n += 1
+        if self.quiet:
+            return
+        now = time.monotonic()
+        done = self.n + (stats.skipped or 0)
+        if (self.tty and now - self.last < 0.1) or (not self.tty and now - self.last < 5 and done < self.total):
+            return
+        self.last = now
+        rate = self.n / max(now - self.t0, 1e-9)
+        left = max(self.total - done, 0)
+        eta = left / rate if rate > 0 else 0
+        fails = stats.by_status.get("fail", 0) + stats.by_status.get("error", 0)
+        if self.tty:
+            width = 28
+            fill = int(width * done / max(self.total, 1))
+            bar = "█" * fill + "░" * (width - fill)
+            click.echo(f"\r{bar} {done}/{self.total}  {rate:5.1f}/s  ETA {eta:4.0f}s  ✗{fails}", nl=False, err=True)
+        else:
+            click.echo(f"progress: {done}/{self.total} photos, {rate:.1f}/s, ETA {eta:.0f}s, {fails} failing", err=True)
+
+    def close(self) -> None:
+        if self.tty and not self.quiet and self.n:
+            click.echo("", err=True)
+
+
+def _print_summary(stats, out: Path, lang: str) -> None:
+    from .names import check_name, status_name
+
+    zh = lang != "en"
+    parts = ", ".join(f"{status_name(k, lang)} {v}" for k, v in sorted(stats.by_status.items()))
+    rate = (stats.total - stats.skipped) / stats.seconds if stats.seconds > 0 else 0.0
+    if stats.interrupted:
+        click.echo("已中断；已完成部分已写入报告。" if zh else "interrupted; the photos done are in the report.", err=True)
+    click.echo(("共 {n} 张：{p}（{r:.1f} 张/秒）" if zh else "{n} photos: {p} ({r:.1f}/s)").format(
+        n=stats.total, p=parts or "-", r=rate), err=True)
+    top = sorted(stats.rule_failures.items(), key=lambda kv: -kv[1])[:5]
+    if top:
+        click.echo("最常见的问题：" if zh else "most frequent problems:", err=True)
+        for rid, n in top:
+            click.echo(f"  {n:6d}  {check_name(rid, lang)} ({rid})", err=True)
+    click.echo(("报告：{o}" if zh else "report: {o}").format(o=out), err=True)
+
+
 def _write_annotation(ctx, report, photo: str, target: Path, several: bool, lang: str) -> None:
     from .annotate import save_annotation
     from .checks.registry import NotAssessable

@@ -1,0 +1,131 @@
+"""Batch throughput on a realistic upload folder.
+
+    python benchmarks/bench_batch.py [--photos 2000] [--spec moe-2021]
+
+Builds (once, cached in benchmarks/_work/) a folder of N photos made from the shared real
+portraits: varied crops (head high/low/off-centre), scales, sizes (480×640 mostly, some larger
+or wrong-sized), JPEG qualities 55–95, some without DPI. Then prints:
+- the floor: decode + face detector + mesh + person segmentation, one process, photos/s;
+- `zkphoto batch` with 1 and 2 workers (wall time including worker start-up), photos/s,
+  the ratio of per-photo cost to the floor, and the peak RSS of each worker.
+Targets on the 2-core machine: ≥ 60 photos/s with 2 workers, ratio ≤ 1.5, ≤ 500 MB per worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+PORTRAITS = ROOT.parent / "shared" / "portraits" / "img"
+WORK = ROOT / "benchmarks" / "_work"
+
+
+def build_folder(n: int) -> Path:
+    folder = WORK / f"uploads-{n}"
+    if folder.is_dir() and len(list(folder.glob("*.jpg"))) == n:
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    from zkphoto.context import PhotoContext
+
+    rng = random.Random(1234)
+    sources = []
+    for p in sorted(PORTRAITS.glob("*")):
+        ctx = PhotoContext.from_source(p)
+        try:
+            g = ctx.face
+            sources.append((Image.open(p).convert("RGB"), g.face_center_x, g.eye_line_y, g.face_width))
+        except Exception:  # noqa: BLE001
+            im = Image.open(p).convert("RGB")
+            sources.append((im, im.width / 2, im.height * 0.4, im.width * 0.4))
+    for i in range(n):
+        im, cx, ey, fw = sources[i % len(sources)]
+        size = (480, 640) if rng.random() < 0.85 else rng.choice([(600, 800), (960, 1280), (413, 579)])
+        fw_t = rng.uniform(180, 320) * size[0] / 480
+        s = fw_t / fw
+        eye_t = rng.uniform(190, 320) * size[1] / 640
+        off = rng.uniform(-0.08, 0.08) * size[0]
+        left = cx - (size[0] / 2 + off) / s
+        top = ey - eye_t / s
+        box = (left, top, left + size[0] / s, top + size[1] / s)
+        photo = im.resize(size, Image.BILINEAR, box=_clip(box, im.size))
+        b = io.BytesIO()
+        kw = {"quality": rng.randint(55, 95)}
+        if rng.random() < 0.9:
+            kw["dpi"] = (300, 300)
+        photo.save(b, "JPEG", **kw)
+        (folder / f"{i:06d}.jpg").write_bytes(b.getvalue())
+    return folder
+
+
+def _clip(box, size):
+    x0, y0, x1, y1 = box
+    w, h = size
+    dx = max(0 - x0, 0) - max(x1 - w, 0)
+    dy = max(0 - y0, 0) - max(y1 - h, 0)
+    x0, x1, y0, y1 = x0 + dx, x1 + dx, y0 + dy, y1 + dy
+    return (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
+
+
+def floor(files: list[Path]) -> float:
+    from zkphoto.measure import face as mf
+
+    mf.warm_up()
+    t0 = time.perf_counter()
+    for f in files:
+        rgb = np.asarray(Image.open(f).convert("RGB"))
+        mf.detect_faces(rgb)
+        mf.mesh_landmarks(rgb)
+        mf.person_mask(rgb)
+    return time.perf_counter() - t0
+
+
+def run_batch(folder: Path, workers: int, spec: str) -> tuple[float, dict[int, int]]:
+    out = WORK / f"report-w{workers}.jsonl"
+    env = dict(os.environ, ZKPHOTO_REPORT_RSS="1")
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "zkphoto.cli", "batch", str(folder), "--spec", spec,
+                    "-o", str(out), "-w", str(workers), "-q"], env=env, check=False)
+    dt = time.perf_counter() - t0
+    rss: dict[int, int] = {}
+    with open(out, encoding="utf-8") as f:
+        for line in f:
+            w = json.loads(line).get("worker")
+            if w:
+                rss[w["pid"]] = max(rss.get(w["pid"], 0), w["peak_rss_kb"])
+    return dt, rss
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--photos", type=int, default=2000)
+    ap.add_argument("--spec", default="moe-2021")
+    args = ap.parse_args()
+    folder = build_folder(args.photos)
+    files = sorted(folder.glob("*.jpg"))
+    n = len(files)
+    print(f"{n} photos in {folder} (mostly 480×640, qualities 55–95), spec {args.spec}, {os.cpu_count()} cores")
+    f = floor(files)
+    print(f"floor (decode + detector + mesh + segmentation, 1 process): {n / f:6.1f} photos/s "
+          f"({f / n * 1000:.1f} ms/photo)")
+    for w in (1, 2):
+        dt, rss = run_batch(folder, w, args.spec)
+        per_photo = dt / n * w  # CPU-seconds per photo per worker, start-up included
+        peaks = ", ".join(f"{v / 1024:.0f} MB" for v in rss.values()) or "n/a (in-process)"
+        print(f"zkphoto batch --workers {w}: {n / dt:6.1f} photos/s  wall {dt:.1f} s  "
+              f"per-photo cost / floor = {per_photo / (f / n):.2f}  peak RSS per worker: {peaks}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
