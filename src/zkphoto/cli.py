@@ -197,6 +197,27 @@ def _print_summary(stats, out: Path, lang: str) -> None:
     click.echo(("报告：{o}" if zh else "report: {o}").format(o=out), err=True)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (the default serves this machine only).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", "-w", default=0, show_default=True, type=click.IntRange(0, 64),
+              help="Checking processes (0 = one per CPU core).")
+@click.option("--max-upload-mb", default=10, show_default=True, type=click.IntRange(1, 200),
+              help="Largest accepted upload.")
+def serve(host: str, port: int, workers: int, max_upload_mb: int) -> None:
+    """Start the local web page and HTTP API (open http://HOST:PORT/, API docs at /docs)."""
+    try:
+        import uvicorn
+
+        from .server import create_app
+    except ImportError:
+        raise click.UsageError("the web app needs the server extra: pip install 'zkphoto[server]'") from None
+    app = create_app(max_upload=max_upload_mb * 1024 * 1024, workers=workers or None)
+    click.echo(f"zkphoto: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 def _write_annotation(ctx, report, photo: str, target: Path, several: bool, lang: str) -> None:
     from .annotate import save_annotation
     from .checks.registry import NotAssessable
