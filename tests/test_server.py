@@ -43,6 +43,11 @@ def test_healthz(client):
     assert r.status_code == 200 and r.json()["status"] == "ok"
 
 
+def test_checks_lists_names(client):
+    names = client.get("/v1/checks").json()
+    assert names["face.eye_line"]["zh"] == "眼睛位置" and names["face.eye_line"]["en"] == "eye line"
+
+
 def test_specs_list_and_detail(client):
     ids = [s["id"] for s in client.get("/v1/specs").json()]
     assert {"moe-2021", "anhui-2023", "guangdong-2022", "chongqing-2022", "jiangsu-zjb-2020"} <= set(ids)
@@ -153,7 +158,7 @@ def test_page_and_assets_are_served_locally(client):
 
 def test_openapi_documents_the_endpoints(client):
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/v1/check", "/v1/fix", "/v1/specs", "/v1/specs/{spec_id}", "/healthz"} <= set(paths)
+    assert {"/v1/check", "/v1/fix", "/v1/specs", "/v1/specs/{spec_id}", "/v1/checks", "/healthz"} <= set(paths)
     assert client.get("/docs").status_code == 200
 
 

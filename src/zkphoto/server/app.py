@@ -167,6 +167,15 @@ def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, workers: int | None = None)
         return [{"id": s.id, "version": s.version, "title": s.title, "title_en": s.title_en,
                  "source": s.source, "extends": s.chain[1:]} for s in list_specs()]
 
+    @app.get("/v1/checks", tags=["specs"])
+    async def checks() -> dict[str, dict[str, str]]:
+        """Every check id with its human names (zh, en) and what it measures."""
+        from ..checks import CHECKS
+        from ..names import check_name
+
+        return {cid: {"zh": check_name(cid, "zh"), "en": check_name(cid, "en"),
+                      "doc": (c.doc.splitlines() or [""])[0]} for cid, c in sorted(CHECKS.items())}
+
     @app.get("/v1/specs/{spec_id}", tags=["specs"])
     async def spec_detail(spec_id: str) -> dict[str, Any]:
         """One spec with every rule resolved through ``extends``."""

@@ -18,7 +18,7 @@ const T = {
        fix_ok:"The fixed photo complies: download it.", fix_bad:"Still failing (retake the photo for what software cannot fix):", lang:"中文"},
 };
 let lang = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "zh";
-let lastFile = null, lastReport = null;
+let lastFile = null, lastReport = null, names = {};
 const $ = (id) => document.getElementById(id);
 
 function applyLang() {
@@ -39,7 +39,12 @@ async function loadSpecs() {
     o.value = s.id; o.textContent = `${lang === "en" && s.title_en ? s.title_en : s.title} (${s.id})`;
     $("spec").appendChild(o);
   }
-  if (keep) $("spec").value = keep;
+  $("spec").value = keep || "moe-2021";
+}
+
+async function loadNames() {
+  const r = await fetch("/v1/checks");
+  names = await r.json();
 }
 
 function fmt(obj) {
@@ -59,7 +64,8 @@ function showReport(rep) {
   for (const c of rep.checks) {
     const tr = document.createElement("tr");
     tr.className = c.status; tr.dataset.check = c.id;
-    const cells = [T[lang][c.status], c.id, fmt(c.measured), fmt(c.expected), c.message[lang]];
+    const name = names[c.id] ? names[c.id][lang] : c.id;
+    const cells = [T[lang][c.status], name, fmt(c.measured), fmt(c.expected), c.message[lang]];
     for (const text of cells) { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); }
     body.appendChild(tr);
   }
@@ -112,4 +118,4 @@ drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove
 $("spec").addEventListener("change", () => { if (lastFile) check(lastFile); });
 $("fix").addEventListener("click", fix);
 $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; applyLang(); });
-applyLang();
+loadNames().then(applyLang);
