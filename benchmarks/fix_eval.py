@@ -78,6 +78,24 @@ def explain(result, c) -> str:
     return f"not reached by crop/scale/encode: {c.message.en}"
 
 
+def cause(result, bad) -> str:
+    """A short cause for a failed output, for the grouped summary."""
+    if result.refused is not None:
+        en = result.refused.en
+        if "cut off" in en:
+            return "refused: the head is cut off by the photo's edge (software cannot recreate it)"
+        edges = [e for e in ("top", "bottom", "left", "right") if f"past the {e} edge" in en]
+        return f"refused: reaching the bands needs canvas past the {'/'.join(edges)} edge, which is not plain"
+    text = " ".join(n.en for n in result.notes)
+    if "stretching" in text:
+        return ("Jiangsu recommendations: this head's height:width makes 7/10 head + 1/10 side margins "
+                "impossible with crop and uniform scale")
+    if "near the edge of" in text:
+        return "borderline: the head's proportions leave only a sliver of the band; re-measured just outside"
+    ids = ", ".join(sorted({c.id for c in bad}))
+    return f"other: {ids}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--portraits", type=Path, default=DEFAULT_PORTRAITS)
@@ -101,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     times: list[float] = []
     per_spec: dict[str, dict[str, int]] = {s: {"n": 0, "strict": 0, "lenient": 0, "refused": 0} for s in specs}
     failures: list[tuple[str, str, list[str]]] = []
-    beyond: dict[str, int] = {}
+    beyond: dict[str, list[int]] = {}
+    causes: dict[str, list[str]] = {}
     records = []
     for p in photos:
         for sp in specs:
@@ -116,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             if r.refused is not None or r.report_after is None:
                 st["refused"] += 1
                 failures.append((p.name, sp, [f"REFUSED — {r.refused.en if r.refused else 'no output'}"]))
+                causes.setdefault(cause(r, []), []).append(f"{p.name} [{sp}]")
                 records.append(rec)
                 continue
             bad = [c for c in r.report_after.checks
@@ -135,9 +155,11 @@ def main(argv: list[str] | None = None) -> int:
                     meas = ", ".join(f"{k}={v}" for k, v in c.measured.items() if not isinstance(v, (list, dict)))
                     lines.append(f"{c.id} [{c.status.value}] ({meas}) — {explain(r, c)}")
                 failures.append((p.name, sp, lines))
+                causes.setdefault(cause(r, bad), []).append(f"{p.name} [{sp}]")
             for c in r.report_after.checks:
                 if not judged(c.id) and c.status.value in ("fail", "warn", "error"):
-                    beyond[c.id] = beyond.get(c.id, 0) + 1
+                    n = beyond.setdefault(c.id, [0, 0])
+                    n[0 if c.fixable else 1] += 1
             records.append(rec)
 
     n_all = sum(s["n"] for s in per_spec.values())
@@ -156,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     p90 = sorted(times)[max(0, int(round(0.9 * len(times))) - 1)]
     print(f"time per photo: median {med:.3f} s, p90 {p90:.3f} s, max {max(times):.3f} s  (target median ≤ 0.5 s)")
     print()
+    if causes:
+        print("why outputs fail (grouped):")
+        for why, who in sorted(causes.items(), key=lambda kv: -len(kv[1])):
+            print(f"  {len(who):3d}  {why}")
+            print(f"       {', '.join(who)}")
+        print()
     if failures:
         print(f"failures ({len(failures)} outputs), each with the rule and why software cannot fix it:")
         for name, sp, lines in failures:
@@ -164,9 +192,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    {ln}")
     if beyond:
         print()
-        print("other rules the outputs still fail (not judged here; software cannot fix them):")
-        for rid, n in sorted(beyond.items(), key=lambda kv: -kv[1]):
-            print(f"  {n:4d}  {rid}")
+        print("other rules the outputs still fail (not judged here), as the checks flag them:")
+        print("  fixable  not fixable  rule")
+        for rid, (fx, nfx) in sorted(beyond.items(), key=lambda kv: -sum(kv[1])):
+            print(f"  {fx:7d}  {nfx:11d}  {rid}")
+        print("  (background.* can be replaced with --background blue|white|grey; expression, pose, lighting "
+              "and clothing need a new photo)")
     if args.json:
         args.json.write_text(json.dumps({"strict": strict, "lenient": lenient, "outputs": n_all,
                                          "median_seconds": med, "records": records},

@@ -54,6 +54,67 @@ GEOMETRY_CHECKS = ("face.count", "face.hair_top", "face.eye_line", "face.width",
                    "composition.top_margin", "composition.head_height", "composition.side_margins")
 
 
+#: A spec with only the file and geometry rules of moe-2021, so "exit 0 / ok" tests do not depend
+#: on the appearance checks (background, lighting…) that evolve separately.
+GEOMETRY_SPEC = """
+id = "test-fix-geometry"
+title = "moe-2021 file and geometry rules only (zkphoto fix tests)"
+source = "tests/test_fix.py"
+[rules."file.readable"]
+source = "t"
+[rules."file.format"]
+source = "t"
+[rules."file.extension"]
+source = "t"
+[rules."file.size"]
+min = 20
+max = 40
+unit = "KiB"
+source = "t"
+[rules."file.trailing_data"]
+source = "t"
+[rules."image.dimensions"]
+width = 480
+height = 640
+source = "t"
+[rules."image.dpi"]
+min = 300
+max = 300
+source = "t"
+[rules."image.color_mode"]
+source = "t"
+[rules."image.orientation"]
+source = "t"
+[rules."jpeg.quality"]
+min = 60
+source = "t"
+[rules."face.count"]
+source = "t"
+[rules."face.hair_top"]
+min = 50
+max = 110
+source = "t"
+[rules."face.eye_line"]
+min = 200
+max = 300
+source = "t"
+[rules."face.width"]
+min = 180
+max = 300
+source = "t"
+[rules."face.centered"]
+max_offset = 0.05
+source = "t"
+"""
+
+
+@pytest.fixture
+def geometry_spec(tmp_path) -> Path:
+    p = tmp_path / "test-fix-geometry.toml"
+    p.write_text(GEOMETRY_SPEC, encoding="utf-8")
+    return p
+
+
 def portrait_path(name: str) -> Path:
     p = PORTRAITS / name
     if not p.is_file():
@@ -218,7 +279,12 @@ def test_studio_portrait_passes_file_and_geometry(spec):
         assert after_status(r, cid) == "pass", r.report_after.check(cid).message.en
     m = r.report_after.check("face.eye_line").measured
     assert 212 <= m["eye_line_y"] <= 288  # inside the band with a margin, not on its edge
-    assert r.ok
+
+
+def test_ok_when_every_rule_of_the_spec_passes(geometry_spec):
+    r = fix(portrait_path(STUDIO), str(geometry_spec))
+    assert r.ok and r.report_after.status.value == "pass"
+    assert r.report_before.status.value == "fail" and not r.not_fixable and not r.unresolved
 
 
 def test_jiangsu_composition_fractions_and_aspect():
@@ -319,6 +385,15 @@ def test_busy_background_with_head_at_the_top_edge_is_refused():
     assert "头" in r.refused.zh
 
 
+def test_jiangsu_recommendation_missed_for_a_busy_edge_says_why():
+    # Jiangsu's composition rules are warnings: the photo is fixed, and the note names the cause
+    r = fix(_busy_near_top(plain=False), "jiangsu-zjb-2020")
+    assert r.refused is None and r.output is not None
+    assert after_status(r, "composition.top_margin") == "warn"
+    note = next(n.en for n in r.notes if n.en.startswith("composition.top_margin"))
+    assert "top edge" in note and "not plain" in note
+
+
 def test_plain_background_with_head_at_the_top_edge_is_extended():
     r = fix(_busy_near_top(plain=True), "moe-2021")
     assert r.refused is None
@@ -391,12 +466,12 @@ def test_cli_smile_is_fixed_geometrically_but_not_fixable_exit_1(tmp_path):
     assert not r.report_before.check("face.mouth_closed").fixable
 
 
-def test_cli_pass_exit_0_and_input_unchanged(tmp_path):
+def test_cli_pass_exit_0_and_input_unchanged(tmp_path, geometry_spec):
     src = tmp_path / "in.jpg"
     src.write_bytes(portrait_path(STUDIO).read_bytes())
     st = src.stat()
     before = _sha(src)
-    res = _run([src, "-o", tmp_path / "ok.jpg", "--spec", "moe-2021"])
+    res = _run([src, "-o", tmp_path / "ok.jpg", "--spec", geometry_spec])
     assert res.exit_code == 0, res.output
     assert _sha(src) == before and src.stat().st_mtime_ns == st.st_mtime_ns
     assert (tmp_path / "ok.jpg").stat().st_size <= 40 * KIB
@@ -418,16 +493,22 @@ def test_cli_out_equal_to_in_is_refused(tmp_path):
     assert _sha(src) == before
 
 
-def test_cli_directory_mode(tmp_path):
+def test_cli_directory_mode(tmp_path, geometry_spec):
     d = tmp_path / "in"
     d.mkdir()
     (d / "a.jpg").write_bytes(portrait_path(STUDIO).read_bytes())
     portrait_rgb(STUDIO_2).save(d / "b.png")
     (d / "notes.txt").write_text("not a photo")
-    res = _run([d, "-o", tmp_path / "out", "--spec", "jiangsu-zjb-2020", "--lang", "en"])
-    assert res.exit_code in (0, 1), res.output
+    res = _run([d, "-o", tmp_path / "out", "--spec", geometry_spec, "--lang", "en"])
+    assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.jpg", "b.jpg"]
-    assert "2 photos" in res.output
+    assert "2 photos: 2 pass" in res.output
+    # one refused photo (hair cut off at the top) makes the run exit 1; the others are still written
+    (d / "c.jpg").write_bytes(portrait_path(CUT_TOP).read_bytes())
+    res = _run([d, "-o", tmp_path / "out3", "--spec", geometry_spec, "--lang", "en"])
+    assert res.exit_code == 1
+    assert sorted(p.name for p in (tmp_path / "out3").iterdir()) == ["a.jpg", "b.jpg"]
+    assert "1 refused" in res.output
     # same directory as output: a.jpg would overwrite its input → usage error, nothing touched
     before = _sha(d / "a.jpg")
     res = _run([d, "-o", d])

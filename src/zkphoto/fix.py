@@ -280,10 +280,15 @@ def fix(
     res.size = (W, H)
     res.notes.extend(sol.notes)
     res.actions.append(_m(
-        f"裁剪并等比缩放（×{sol.scale:.3f}，未旋转、未镜像、未拉伸）到 {W}×{H} 像素："
-        f"{sol.summary_zh}",
+        f"裁剪并等比缩放（×{sol.scale:.3f}，未旋转、未镜像、未拉伸）到 {W}×{H} 像素"
+        + (f"：{sol.summary_zh}" if sol.summary_zh else ""),
         f"cropped and scaled uniformly (×{sol.scale:.3f}; no rotation, mirroring or stretching) to "
-        f"{W}×{H} px: {sol.summary_en}"))
+        f"{W}×{H} px" + (f": {sol.summary_en}" if sol.summary_en else "")))
+    if sol.scale > 1.05:
+        res.notes.append(_m(
+            f"照片被放大了 {sol.scale:.2f} 倍：原图像素不足，输出可能显得模糊；最好使用分辨率更高的原始照片",
+            f"the photo was enlarged ×{sol.scale:.2f}: the original has fewer pixels than the output needs, "
+            "so it may look soft; a higher-resolution original is better"))
     if res.extended:
         sides_zh = "、".join(f"{_SIDE_ZH[k]} {v:.0f} 像素" for k, v in res.extended.items())
         sides_en = ", ".join(f"{k} {v:.0f} px" for k, v in res.extended.items())
@@ -696,6 +701,17 @@ def solve_geometry(head: Head, spec: Spec, size: tuple[int, int], judge: _EdgeJu
         horiz.append((_Term("composition.side_margins", margins.severity, *_rule_band(margins), 0.5), "left"))
         horiz.append((_Term("composition.side_margins", margins.severity, *_rule_band(margins), 0.5), "right"))
 
+    # A spec without some kind of geometry rule still gets a sensible portrait: the national
+    # standard's bands, scaled to the output, as weak preferences (never reported as failures).
+    if not vert:
+        vert.append((_Term("default.eye_line", Severity.WARNING, 200 / 640 * H, 300 / 640 * H, 0.5), hd.eye_line, 1.0))
+        vert.append((_Term("default.hair_top", Severity.WARNING, 50 / 640 * H, 110 / 640 * H, 0.5), hd.hair_top, 1.0))
+    if not scale_terms:
+        scale_terms.append((_Term("default.face_width", Severity.WARNING, 180 / 480 * W, 300 / 480 * W, 0.5),
+                            hd.face_width))
+    if not horiz:
+        horiz.append((_Term("default.centered", Severity.WARNING, -0.05 * W, 0.05 * W, 0.5), "center"))
+
     # reference scale: the middle of the first scale rule, else the face filling ~half the width
     s_ref = None
     for term, coef in scale_terms:
@@ -812,10 +828,21 @@ def solve_geometry(head: Head, spec: Spec, size: tuple[int, int], judge: _EdgeJu
             return sol
 
     # notes: what could not be placed in its band, and why
+    ui, uj, uk, _ = unconstrained
+    free = _values(hd, spec, rules, float(S[ui]), float(T[uj]), float(OFF[uk]), cref, (W, H))
+    free_ext = extension_of(ui, uj, uk)
+    blocked = [sd for sd in sorted(forbidden) if free_ext.get(sd, 0) > _EPS]
+
+    def inside(val) -> bool:
+        v, lo, hi = val[0], val[1], val[2]
+        return (lo is None or v >= lo - 1e-9) and (hi is None or v <= hi + 1e-9)
+
     for rid, (v, lo, hi, sev, unit) in values.items():
-        inside = (lo is None or v >= lo - 1e-9) and (hi is None or v <= hi + 1e-9)
-        if not inside:
-            sol.notes.append(_conflict_note(rid, v, lo, hi, unit, hd, rules))
+        if not inside(values[rid]):
+            if blocked and rid in free and inside(free[rid]):
+                sol.notes.append(_blocked_note(rid, v, lo, hi, unit, blocked, free_ext, ranges))
+            else:
+                sol.notes.append(_conflict_note(rid, v, lo, hi, unit, hd, rules))
         elif lo is not None and hi is not None and abs(v - (lo + hi) / 2) > 0.8 * (hi - lo) / 2:
             sol.notes.append(_tight_note(rid, v, lo, hi, unit, hd, rules))
     sol.summary_zh, sol.summary_en = _summary(values)
@@ -899,6 +926,19 @@ def _conflict_note(rid: str, v: float, lo, hi, unit: str, hd: Head, rules: dict)
         f"{rid}：只靠裁剪和等比缩放，最佳结果为 {_fmt_val(v, unit)}，要求 {band}；此人头部比例使各项位置要求无法同时满足",
         f"{rid}: with crop and uniform scale only, the best crop gives {_fmt_val(v, unit)}, expected {band}; "
         "this head's proportions do not let every position rule hold at once")
+
+
+def _blocked_note(rid: str, v: float, lo, hi, unit: str, blocked: list[str], ext: dict,
+                  ranges: dict) -> Message:
+    band = f"{_fmt_val(lo, unit) if lo is not None else '…'}–{_fmt_val(hi, unit) if hi is not None else '…'}"
+    zh = "、".join(f"{_SIDE_ZH[sd]}约 {max(1, round(ext[sd]))} 像素" for sd in blocked)
+    en = ", ".join(f"~{max(1, round(ext[sd]))} px past the {sd} edge" for sd in blocked)
+    return _m(
+        f"{rid}：最佳裁剪为 {_fmt_val(v, unit)}，建议范围 {band}；要达到需要把画布延伸出照片（{zh}），"
+        "但那里的内容不是纯色，软件不能伪造；请重新拍摄，头部四周留出空间，或使用 --background 替换背景",
+        f"{rid}: the best crop gives {_fmt_val(v, unit)}, expected {band}; reaching it needs canvas beyond "
+        f"the photo ({en}) where the picture is not plain, which software will not invent. Retake with "
+        "space around the head, or replace the background (--background)")
 
 
 def _tight_note(rid: str, v: float, lo, hi, unit: str, hd: Head, rules: dict) -> Message:
@@ -1058,20 +1098,35 @@ def _render(rgb: np.ndarray, mask: np.ndarray, sol: Solution, size: tuple[int, i
 
 
 def replace_background(img: Image.Image, mask: np.ndarray, colour: tuple[int, int, int]) -> Image.Image:
-    """Blend ``img`` over a flat ``colour`` through the person ``mask`` (0 background … 1 person):
-    the mask is refined along edges with a guided filter (the photo as guide, so strands of hair
-    keep their shape), then feathered by a small Gaussian blur."""
+    """Blend ``img`` over a flat ``colour`` through the person ``mask`` (0 background … 1 person).
+
+    - alpha: the mask's confident core kept, its soft rim stretched, then refined with a guided
+      filter (the photo as guide, so strands of hair keep their shape) and feathered slightly;
+    - decontamination: in the rim, the old background's colour (estimated locally by a
+      normalised blur of the pixels the mask calls background) is removed from each pixel before
+      blending, so a dark door or a beige wall does not leave a halo around the hair.
+    """
     import cv2
 
-    rgb = np.asarray(img)
-    a = np.clip((mask.astype(np.float32) - 0.15) / 0.7, 0.0, 1.0)  # firm core, soft rim
+    rgb = np.asarray(img).astype(np.float32)
+    a = np.clip((mask.astype(np.float32) - 0.25) / 0.6, 0.0, 1.0)  # firm core, soft rim
     try:
-        a = cv2.ximgproc.guidedFilter(guide=rgb, src=a, radius=6, eps=(0.04 * 255) ** 2)
+        a = cv2.ximgproc.guidedFilter(guide=np.asarray(img), src=a, radius=6, eps=(0.04 * 255) ** 2)
     except Exception:  # noqa: BLE001 - opencv without ximgproc: plain feathering only
         pass
-    a = cv2.GaussianBlur(np.clip(a, 0.0, 1.0).astype(np.float32), (0, 0), 1.2)[:, :, None]
+    a = cv2.GaussianBlur(np.clip(a, 0.0, 1.0).astype(np.float32), (0, 0), 1.0)
+    # old background near each pixel: normalised convolution over confident background
+    w = (a < 0.05).astype(np.float32)
+    sigma = max(6.0, 0.03 * max(rgb.shape[:2]))
+    num = cv2.GaussianBlur(rgb * w[:, :, None], (0, 0), sigma)
+    den = cv2.GaussianBlur(w, (0, 0), sigma)[:, :, None]
+    old_bg = np.where(den > 1e-3, num / np.maximum(den, 1e-3), rgb)
+    a3 = a[:, :, None]
+    rim = (a3 > 0.02) & (a3 < 0.98)
+    fg = np.where(rim, (rgb - (1.0 - a3) * old_bg) / np.maximum(a3, 0.02), rgb)
+    fg = np.clip(fg, 0.0, 255.0)
     bg = np.array(colour, np.float32)[None, None, :]
-    out = a * rgb.astype(np.float32) + (1.0 - a) * bg
+    out = a3 * fg + (1.0 - a3) * bg
     return Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8))
 
 
