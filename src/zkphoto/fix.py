@@ -990,12 +990,11 @@ def _extension_refusal(bad: list[str], too_far: list[str], ext: dict, ranges: di
 def _edge_line(a: np.ndarray, m: np.ndarray, side: str, k: int = 6) -> tuple[np.ndarray, np.ndarray]:
     """What continues ``side``: one value per position along the edge (and its mask value).
 
-    Positions where the person mask at the edge is background take the background colour there
-    (the median of the ``k`` pixels next to the edge, noise smoothed along the edge); positions
-    where it is not background take the background colour interpolated from the nearest
-    background positions — except on the sides and the bottom, where the person's own edge
-    (shoulders, clothing; judged plain beforehand) is continued.  So a hair tip touching the top
-    edge is never drawn out into a streak.
+    The background colour along the edge is a smooth gradient fitted to the background positions
+    (see :func:`_backdrop_fit`); the top edge is continued with it everywhere.  On the sides and
+    the bottom, positions where the person reaches the edge (shoulders, clothing; judged plain
+    beforehand) continue the person's own edge pixels (the median of the ``k`` next to the edge).
+    So a hair tip touching the top edge is never drawn out into a streak.
     """
     import cv2
 
@@ -1012,21 +1011,7 @@ def _edge_line(a: np.ndarray, m: np.ndarray, side: str, k: int = 6) -> tuple[np.
     person = mline > 0.5
     if line.ndim == 1:
         line = line[:, None]
-    bgv = line.copy()
-    idx = np.arange(len(line))
-    good = ~person
-    if good.any() and person.any():
-        for c in range(line.shape[1]):
-            bgv[person, c] = np.interp(idx[person], idx[good], line[good, c])
-    # a plain backdrop varies slowly: a running median (≈ 1/12 of the edge) drops thin things the
-    # coarse mask misses (a hair tip, a speck) and keeps the gradient; a box blur smooths it
-    win = int(max(31, len(bgv) // 12)) | 1
-    if len(bgv) > win:
-        padded = np.pad(bgv, ((win // 2, win // 2), (0, 0)), mode="edge")
-        bgv = np.median(np.lib.stride_tricks.sliding_window_view(padded, win, axis=0), axis=-1)
-    bgv = cv2.blur(bgv[None].astype(np.float32), (15, 1))[0] if len(bgv) >= 15 else bgv
-    if bgv.ndim == 1:
-        bgv = bgv[:, None]
+    bgv = _backdrop_fit(line, ~person)
     if side == "top" or not person.any():
         out, mout = bgv, np.where(person, 0.0, mline)
     else:
@@ -1036,6 +1021,32 @@ def _edge_line(a: np.ndarray, m: np.ndarray, side: str, k: int = 6) -> tuple[np.
         out = np.where(person[:, None], pl, bgv)
         mout = mline
     return out, mout.astype(np.float32)
+
+
+def _backdrop_fit(line: np.ndarray, good: np.ndarray) -> np.ndarray:
+    """The backdrop along an edge as a smooth gradient: a quadratic fitted per channel to the
+    background positions, refitted twice without the outliers (a hair tuft or speck the coarse
+    mask calls background).  The edge was judged plain, so a smooth gradient is faithful to it,
+    and nothing that pokes into the edge can be drawn out into a streak."""
+    n, c = line.shape
+    x = np.linspace(-1.0, 1.0, n)
+    good = good.copy()
+    if good.sum() < 8:
+        good[:] = True
+    fit = np.repeat(np.median(line[good], axis=0)[None], n, axis=0)
+    for _ in range(3):
+        if good.sum() < 8:
+            break
+        deg = 2 if good.sum() >= 24 else 0
+        coef = np.polyfit(x[good], line[good], deg)  # (deg+1) × c
+        fit = np.stack([np.polyval(coef[:, k], x) for k in range(c)], axis=1)
+        res = np.abs(line - fit).max(axis=1)
+        spread = 1.4826 * np.median(res[good]) if good.any() else 0.0
+        keep = good & (res <= max(6.0, 3.0 * spread))
+        if keep.sum() == good.sum():
+            break
+        good = keep
+    return fit.astype(np.float32)
 
 
 def _extend(arr: np.ndarray, mask: np.ndarray, pads: tuple[int, int, int, int]):
@@ -1083,11 +1094,18 @@ def _render(rgb: np.ndarray, mask: np.ndarray, sol: Solution, size: tuple[int, i
     W, H = size
     h, w = rgb.shape[:2]
     x0, y0, x1, y1 = sol.box
+    # work on the part of the input the box (plus the Lanczos kernel's reach) covers
+    reach = 3.0 * max(1.0, 1.0 / sol.scale) + 2.0
+    rx0, ry0 = max(0, math.floor(x0 - reach)), max(0, math.floor(y0 - reach))
+    rx1, ry1 = min(w, math.ceil(x1 + reach)), min(h, math.ceil(y1 + reach))
+    rgb, mask = rgb[ry0:ry1, rx0:rx1], np.asarray(mask)[ry0:ry1, rx0:rx1]
+    x0, x1, y0, y1 = x0 - rx0, x1 - rx0, y0 - ry0, y1 - ry0
+    h, w = rgb.shape[:2]
     pt = math.ceil(-y0) + 3 if y0 < 0 else 0
     pb = math.ceil(y1 - h) + 3 if y1 > h else 0
     pl = math.ceil(-x0) + 3 if x0 < 0 else 0
     pr = math.ceil(x1 - w) + 3 if x1 > w else 0
-    src, m = _extend(rgb, mask, (pt, pb, pl, pr))
+    src, m = _extend(np.ascontiguousarray(rgb), mask, (pt, pb, pl, pr))
     box = (x0 + pl, y0 + pt, x1 + pl, y1 + pt)
     img = Image.fromarray(src).resize((W, H), Image.LANCZOS, box=box)
     out_mask = None
@@ -1251,19 +1269,3 @@ def _too_big_note(data: bytes, rule, q: int) -> Message:
         "照片噪点或细节过多。请使用更清晰、噪点更少的照片",
         f"the file cannot get down to {rule.describe()}: even at the lowest allowed quality {q} it is "
         f"{kib:.1f} KiB. The picture is too noisy/detailed; use a cleaner photo")
-
-
-def fixable_summary(result: FixResult) -> dict[str, Any]:
-    """A plain-data summary of a result (for JSON output and the benchmark)."""
-    return {
-        "ok": result.ok,
-        "refused": result.refused.model_dump() if result.refused else None,
-        "spec": result.spec_id,
-        "size": result.size,
-        "quality": result.quality,
-        "subsampling": result.subsampling,
-        "dpi": result.dpi,
-        "bytes": len(result.output) if result.output else None,
-        "not_fixable": [c.id for c in result.not_fixable],
-        "unresolved": [c.id for c in result.unresolved],
-    }
