@@ -106,8 +106,8 @@ def render_fix(result, src: Path, dst: Path | None, lang: str = "zh") -> str:
              f"{t('规范', 'Spec')}: {result.report_before.spec.id} v{result.report_before.spec.version} — "
              f"{result.report_before.spec.title}"]
     if result.refused is not None:
-        lines += ["", click.style(f"✗ {t('无法修正', 'Refused')}: {result.refused.get(lang)}", fg="red", bold=True),
-                  t("（未写出文件）", "(nothing written)")]
+        lines += ["", click.style(t("✗ 未写出文件", "✗ Refused — nothing written"), fg="red", bold=True),
+                  f"  {result.refused.get(lang)}"]
         failing = [c for c in result.report_before.checks if c.status in (Status.FAIL, Status.ERROR, Status.WARN)]
         if failing:
             lines += ["", t("原照片的问题：", "Problems of the original:")]
@@ -198,6 +198,7 @@ def fix_command(source: Path, out: Path, spec: str, background: str, lang: str, 
         if fmt == "json":
             doc = json.loads(result.model_dump_json())
             doc["input"], doc["output_file"] = str(src), str(written) if written else None
+            doc["changes"] = [c.model_dump(mode="json") for c in result.changes]
             docs.append(doc)
         else:
             if i:

@@ -40,7 +40,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -292,10 +292,16 @@ def fix(
     if res.extended:
         sides_zh = "、".join(f"{_SIDE_ZH[k]} {v:.0f} 像素" for k, v in res.extended.items())
         sides_en = ", ".join(f"{k} {v:.0f} px" for k, v in res.extended.items())
-        res.actions.append(_m(
-            f"照片边缘外的画布用边缘的纯色内容延续：{sides_zh}（这些边缘经测量为纯色）",
-            f"continued the canvas past the photo's edge with its plain content: {sides_en} "
-            "(those edges measured plain)"))
+        if replace:
+            res.actions.append(_m(
+                f"画布延伸到照片边缘之外：{sides_zh}（该处背景随后被替换为参考色；人物部分的边缘经测量为纯色）",
+                f"extended the canvas past the photo's edge: {sides_en} (the background there is then "
+                "replaced by the reference colour; where the person reaches the edge it measured plain)"))
+        else:
+            res.actions.append(_m(
+                f"照片边缘外的画布用边缘的纯色内容延续：{sides_zh}（这些边缘经测量为纯色）",
+                f"continued the canvas past the photo's edge with its plain content: {sides_en} "
+                "(those edges measured plain)"))
     if best.converted:
         res.actions.append(_m("按照片内嵌的色彩配置文件转换为 sRGB", "converted to sRGB from the embedded colour profile"))
     if replace:
@@ -889,8 +895,10 @@ def _error_rules_missed(values: dict, rules: dict) -> list[str]:
     return out
 
 
-def _fmt_val(v: float, unit: str) -> str:
-    return f"{v:.0f} px" if unit == "px" else f"{v:.1%}"
+def _fmt_val(v: float, unit: str, lang: str = "en") -> str:
+    if unit == "px":
+        return f"{v:.0f} 像素" if lang == "zh" else f"{v:.0f} px"
+    return f"{v:.1%}"
 
 
 def _summary(values: dict) -> tuple[str, str]:
@@ -905,7 +913,7 @@ def _summary(values: dict) -> tuple[str, str]:
     for rid, (v, *_rest, unit) in values.items():
         n = names.get(rid)
         if n:
-            zh.append(f"{n[0]} {_fmt_val(v, unit)}")
+            zh.append(f"{n[0]} {_fmt_val(v, unit, 'zh')}")
             en.append(f"{n[1]} {_fmt_val(v, unit)}")
     return "，".join(zh), ", ".join(en)
 
@@ -915,7 +923,7 @@ def _conflict_note(rid: str, v: float, lo, hi, unit: str, hd: Head, rules: dict)
     if rid.startswith("composition.") and "composition.head_height" in rules and "composition.side_margins" in rules:
         ratio = (hd.chin - hd.hair_top) / max(hd.head_right - hd.head_left, 1e-6)
         return _m(
-            f"{rid}：最佳裁剪为 {_fmt_val(v, unit)}，建议范围 {band}。此人头部高宽比为 {ratio:.2f}"
+            f"{rid}：最佳裁剪为 {_fmt_val(v, unit, 'zh')}，建议范围 {band.replace(' px', ' 像素')}。此人头部高宽比为 {ratio:.2f}"
             f"（头顶到下巴 ÷ 头部轮廓宽度），只靠裁剪和等比缩放无法同时满足头部占 7/10 和左右各留 1/10；"
             "不拉伸变形就无法修正",
             f"{rid}: the best crop gives {_fmt_val(v, unit)}, recommended {band}. This head's height:width "
@@ -923,7 +931,7 @@ def _conflict_note(rid: str, v: float, lo, hi, unit: str, hd: Head, rules: dict)
             "cannot make the head 7/10 of the height and leave 1/10 each side; only stretching could, "
             "and that is not allowed")
     return _m(
-        f"{rid}：只靠裁剪和等比缩放，最佳结果为 {_fmt_val(v, unit)}，要求 {band}；此人头部比例使各项位置要求无法同时满足",
+        f"{rid}：只靠裁剪和等比缩放，最佳结果为 {_fmt_val(v, unit, 'zh')}，要求 {band.replace(' px', ' 像素')}；此人头部比例使各项位置要求无法同时满足",
         f"{rid}: with crop and uniform scale only, the best crop gives {_fmt_val(v, unit)}, expected {band}; "
         "this head's proportions do not let every position rule hold at once")
 
@@ -934,7 +942,7 @@ def _blocked_note(rid: str, v: float, lo, hi, unit: str, blocked: list[str], ext
     zh = "、".join(f"{_SIDE_ZH[sd]}约 {max(1, round(ext[sd]))} 像素" for sd in blocked)
     en = ", ".join(f"~{max(1, round(ext[sd]))} px past the {sd} edge" for sd in blocked)
     return _m(
-        f"{rid}：最佳裁剪为 {_fmt_val(v, unit)}，建议范围 {band}；要达到需要把画布延伸出照片（{zh}），"
+        f"{rid}：最佳裁剪为 {_fmt_val(v, unit, 'zh')}，建议范围 {band.replace(' px', ' 像素')}；要达到需要把画布延伸出照片（{zh}），"
         "但那里的内容不是纯色，软件不能伪造；请重新拍摄，头部四周留出空间，或使用 --background 替换背景",
         f"{rid}: the best crop gives {_fmt_val(v, unit)}, expected {band}; reaching it needs canvas beyond "
         f"the photo ({en}) where the picture is not plain, which software will not invent. Retake with "
@@ -949,7 +957,7 @@ def _tight_note(rid: str, v: float, lo, hi, unit: str, hd: Head, rules: dict) ->
         why_zh = f"此人头部高宽比 {ratio:.2f} 与头部占 7/10、左右各留 1/10 的要求"
         why_en = f"this head's height:width of {ratio:.2f} against the 7/10 head and 1/10 side margins"
     return _m(
-        f"{rid}：只能放在 {_fmt_val(v, unit)}，接近范围 {band} 的边缘（受{why_zh}所限）；"
+        f"{rid}：只能放在 {_fmt_val(v, unit, 'zh')}，接近范围 {band.replace(' px', ' 像素')} 的边缘（受{why_zh}所限）；"
         "输出照片上重新测量时可能略超出范围，这是裁剪和等比缩放能做到的最好结果",
         f"{rid}: could only be placed at {_fmt_val(v, unit)}, near the edge of {band} (held there by "
         f"{why_en}); re-measured on the output it may land just outside — the best crop and uniform "
