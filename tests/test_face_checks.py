@@ -150,11 +150,6 @@ def test_no_face_original_file_reports_instead_of_crashing(name):
     assert {st(r, cid) for cid in FACE_GEOMETRY_CHECKS} == {"error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "face.count trusts the full-range detector alone: on the rocket photo (480x640 JPEG) it "
-    "reports one face (score 0.606, threshold 0.6) where FaceMesh finds none, so the report says "
-    "'one face found' beside 'no face found' errors; count should require a mesh-confirmed or "
-    "higher-scoring detection"))
 def test_rocket_has_no_face(run):
     r = run("rocket", lambda: fh.jpeg_in_window(fh.fit_frame("scikit-image__rocket.jpg")))
     assert st(r, "face.eye_line") == "error"  # the mesh finds no face ...

@@ -20,17 +20,10 @@ SCALES = (0.8, 1.2)
 TOL_PX = 1.5  # translation: measured move == k ± 1.5 px
 TOL_SCALE = 0.03  # scale: measured ratio == s ± 3 %
 
-#: hair top under translation, measured with the current person mask (see the xfail reason)
-HAIR_JITTER = {
-    "020": "hair top moves by k+1.9..k+2.4 px (base frame reads ~2 px high)",
-    "036": "hair top moves by k+2.7..k+3.2 px (spiky hair: shallow mask coverage ramp)",
-}
-HAIR_REASON = (
-    "hair_top() thresholds the 256x256 selfie-segmentation mask (upsampled ~2.5x to 640 rows); on "
-    "wispy/spiky hair the 25%-coverage row jumps by 2-3 px between whole-pixel shifts of the same "
-    "photo. Averaging the person mask over 7 vertical sub-cell shifts (0, -5, -3, -1, +2, +4, +6 "
-    "px, shifted back) cuts the worst error over 33 portraits from 3.2 to 1.3 px"
-)
+#: hair top under translation: no known jitter since the hair top is refined on the pixels
+#: against the plain background (measure.face.refine_hair_top)
+HAIR_JITTER: dict[str, str] = {}
+HAIR_REASON = ""
 
 #: neutral portraits whose eyes are level (|roll| <= 1.5 deg), so the eye line and both eyes
 #: cross a band edge together

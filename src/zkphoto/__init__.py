@@ -10,6 +10,7 @@ Importing zkphoto does not load the face models; they load on the first face che
 """
 
 from .batch import check_many, iter_items
+from .fix import FixResult, fix
 from .pipeline import check
 from .report import BatchReport, CheckResult, Message, Report, Severity, SpecRef, Status
 from .spec import Spec, SpecError, list_specs, load_spec
@@ -18,6 +19,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BatchReport",
+    "FixResult",
     "CheckResult",
     "Message",
     "Report",
@@ -28,6 +30,7 @@ __all__ = [
     "Status",
     "check",
     "check_many",
+    "fix",
     "iter_items",
     "list_specs",
     "load_spec",

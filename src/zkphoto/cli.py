@@ -294,5 +294,9 @@ def schema(batch: bool) -> None:
     click.echo(json.dumps(batch_json_schema() if batch else json_schema(), ensure_ascii=False, indent=2))
 
 
+from .cli_fix import fix_command  # noqa: E402  (the command lives in its own module)
+
+main.add_command(fix_command)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

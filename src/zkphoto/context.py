@@ -336,11 +336,28 @@ class PhotoContext:
 
     @property
     def face_count(self) -> int:
-        """Faces in the photo: detector count, at least 1 when the mesh found a face."""
-        n = len(self.face_detections)
-        if n == 0 and self.landmarks is not None:
-            n = 1
-        return n
+        """Faces in the photo.
+
+        With a face mesh: the mesh's face plus every other detection that does not overlap it.
+        Without one: only confident detections (score ≥ 0.8) count, so a face-like pattern the
+        detector scores near its 0.6 floor (a rocket, a pattern) is not reported as a face.
+        """
+        from .measure.face import STRONG_DETECTION
+
+        dets = self.face_detections
+        lm = self.landmarks
+        if lm is None:
+            return sum(1 for d in dets if d.score >= STRONG_DETECTION)
+        x0, y0 = lm[:, 0].min(), lm[:, 1].min()
+        x1, y1 = lm[:, 0].max(), lm[:, 1].max()
+        others = 0
+        for d in dets:
+            bx, by, bw, bh = d.box
+            ix = max(0.0, min(x1, bx + bw) - max(x0, bx))
+            iy = max(0.0, min(y1, by + bh) - max(y0, by))
+            if ix * iy < 0.2 * bw * bh:  # not the mesh's face
+                others += 1
+        return 1 + others
 
     @cached_property
     def face(self):
@@ -375,6 +392,8 @@ class PhotoContext:
                 "无法确定头顶位置（头发与背景无法区分）",
                 "cannot find the top of the head (hair not separable from the background)",
             )
+        y, method = mf.refine_hair_top(self.rgb, self.person_mask, self.face, y)
+        self.cache["hair_top_method"] = method
         return y
 
     # ------------------------------------------------------------------ summary

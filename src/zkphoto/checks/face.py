@@ -92,7 +92,8 @@ def check_hair_top(ctx, rule: PositionRule) -> Verdict:
     """
     y = ctx.hair_top_y
     v = _scaled(rule, y, ctx.height)
-    measured = {"hair_top_y": round(y, 1), "forehead_landmark_y": round(ctx.face.forehead_y, 1)}
+    measured = {"hair_top_y": round(y, 1), "forehead_landmark_y": round(ctx.face.forehead_y, 1),
+                "method": ctx.cache.get("hair_top_method", "mask")}
     if rule.unit == "fraction":
         measured["hair_top_fraction"] = round(v, 4)
     expected = rule.expected()

@@ -102,6 +102,10 @@ def warm_up() -> None:
     person_mask(img)
 
 
+#: Detector score above which a face counts even when the mesh finds no landmarks.
+STRONG_DETECTION = 0.8
+
+
 @dataclass(frozen=True)
 class Detection:
     """One detected face: box (x, y, w, h) in pixels and the detector's score."""
@@ -280,27 +284,90 @@ def hair_top(mask: np.ndarray, geo: FaceGeometry, threshold: float = 0.5) -> flo
     limit = int(min(h, max(1, geo.eye_line_y)))
     band = mask[:limit, x0:x1]
     cover = (band >= threshold).mean(axis=1)
-    rows = np.nonzero(cover >= 0.25)[0]
+    return _first_crossing(cover, 0.25)
+
+
+def _first_crossing(cover: np.ndarray, level: float) -> float | None:
+    """Sub-pixel row (pixel-centre convention) where ``cover`` first reaches ``level``."""
+    rows = np.nonzero(cover >= level)[0]
     if rows.size == 0:
         return None
     r = int(rows[0])
     if r == 0:
         return 0.0
-    # sub-pixel: interpolate the coverage crossing between rows r-1 and r
     c0, c1 = cover[r - 1], cover[r]
-    frac = (0.25 - c0) / (c1 - c0) if c1 > c0 else 0.0
+    frac = (level - c0) / (c1 - c0) if c1 > c0 else 0.0
     return float(r - 1 + frac + 0.5)
+
+
+def refine_hair_top(rgb: np.ndarray, mask: np.ndarray, geo: FaceGeometry, coarse: float,
+                    search: int = 12, ref_face_width: float = 240.0) -> tuple[float, str]:
+    """Refine the mask's hair top on the pixels, against the plain background above the head.
+
+    The person mask comes from a 256×256 model scaled up, so its edge wanders by a few pixels
+    as the photo moves.  Where the background above the head is plain (as the standard
+    requires), the top of the hair is found again on the pixels: the region around the mask's
+    answer is first resampled so the face is ``ref_face_width`` px wide (the scale of a
+    compliant 480×640 photo, so fine strands count the same at any resolution) and lightly
+    blurred; the background colour is the median of a band just above the search window (a
+    vignette or slow gradient does not bias it); a pixel is "not background" when its colour
+    distance exceeds 3× the band's own spread (at least 18); and the mask's rule — a quarter of
+    the head's central columns — is applied within ±``search`` px (at the reference scale).
+    Busy backgrounds, or no crossing in the window, keep the mask's answer.
+    Returns (y, method) with method ``pixels`` or ``mask``.
+    """
+    h, w = mask.shape
+    s = min(1.0, ref_face_width / max(geo.face_width, 1.0))
+    win = search / s  # search half-window in image pixels
+    band = 24 / s
+    half = 0.3 * geo.face_width
+    x0 = max(0, int(round(geo.face_center_x - half)))
+    x1 = min(w, int(round(geo.face_center_x + half)) + 1)
+    top_end = int(coarse - win)
+    top_start = max(0, int(top_end - band))
+    y1 = min(h, int(coarse + win) + 1)
+    if top_end - top_start < 4 or x1 - x0 < 4:
+        return coarse, "mask"
+    import cv2
+
+    region = np.asarray(rgb[top_start:y1, x0:x1], dtype=np.float32)
+    mreg = np.asarray(mask[top_start:y1, x0:x1], dtype=np.float32)
+    if s < 0.95:
+        size = (max(4, round(region.shape[1] * s)), max(4, round(region.shape[0] * s)))
+        region = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
+        mreg = cv2.resize(mreg, size, interpolation=cv2.INTER_AREA)
+        k = region.shape[0] / (y1 - top_start)  # exact row scale after rounding
+    else:
+        k = 1.0
+    split = int(round((top_end - top_start) * k))
+    bg_pixels = region[:split][mreg[:split] < 0.2]
+    if len(bg_pixels) < 50:
+        return coarse, "mask"
+    mu = np.median(bg_pixels, axis=0)
+    spread = float(np.percentile(np.linalg.norm(bg_pixels - mu, axis=1), 95))
+    if spread > 20:  # not a plain background
+        return coarse, "mask"
+    patch = cv2.GaussianBlur(region[split:], (3, 3), 0)
+    dist = np.linalg.norm(patch - mu, axis=2)
+    fg = dist > max(3.0 * spread, 18.0)
+    cover = np.maximum.accumulate(fg, axis=0).mean(axis=1)
+    y = _first_crossing(cover, 0.25)
+    if y is None:
+        return coarse, "mask"
+    return top_start + (split + y) / k, "pixels"
 
 
 def shoulder_points(mask: np.ndarray, geo: FaceGeometry, threshold: float = 0.5):
     """Left and right shoulder heights from the person mask's upper outline.
 
-    Samples columns at 0.75–1.05 face widths either side of the face centre, below the chin,
-    and takes the median top-of-mask row on each side.  Returns ((xl, yl), (xr, yr)) or None
+    Samples columns at 0.75–1.05 face widths either side of the face centre, from the mouth
+    down, and takes the median top-of-mask row on each side.  Returns ((xl, yl), (xr, yr)) or None
     when a side leaves the image or shows no body.
     """
     h, w = mask.shape
     fw = geo.face_width
+    # scan from the mouth, not the chin: a raised shoulder can reach above the chin line
+    start = max(0, int(geo.landmarks[LIP_LOWER_INNER, 1]))
     out = []
     for sign in (-1, 1):
         ys, xs = [], []
@@ -308,11 +375,11 @@ def shoulder_points(mask: np.ndarray, geo: FaceGeometry, threshold: float = 0.5)
             x = int(round(geo.face_center_x + sign * k * fw))
             if x < 0 or x >= w:
                 continue
-            col = mask[int(geo.chin_y):, x] >= threshold
+            col = mask[start:, x] >= threshold
             idx = np.nonzero(col)[0]
             if idx.size == 0:
                 continue
-            ys.append(int(geo.chin_y) + idx[0])
+            ys.append(start + idx[0])
             xs.append(x)
         if len(ys) < 3:
             return None
