@@ -49,23 +49,20 @@ def fix_bytes(data: bytes, name: str, spec: str, background: str, lang: str) -> 
     """Fix uploaded bytes; JSON-able result with the JPEG base64-encoded."""
     from ..fix import fix
 
-    res = fix(data, spec=spec, background=background)
-    out_bytes = getattr(res, "output", None) or getattr(res, "data", None)
-    before = res.report_before
-    after = getattr(res, "report_after", None)
-    actions = [a.model_dump() if hasattr(a, "model_dump") else a for a in (getattr(res, "actions", None) or [])]
-    refused = getattr(res, "refused", None)
-    if hasattr(refused, "model_dump"):
-        refused = refused.model_dump()
+    out_name = _fixed_name(name)
+    res = fix(data, spec=spec, background=background, name=name, output_name=out_name)
     return {
-        "ok": bool(getattr(res, "ok", False)),
-        "image_base64": base64.b64encode(out_bytes).decode("ascii") if out_bytes else None,
+        "ok": res.ok,
+        "image_base64": base64.b64encode(res.output).decode("ascii") if res.output else None,
         "media_type": "image/jpeg",
-        "filename": _fixed_name(name),
-        "actions": actions,
-        "refused": refused,
-        "report_before": before.model_dump(mode="json") if before is not None else None,
-        "report_after": after.model_dump(mode="json") if after is not None else None,
+        "filename": out_name,
+        "actions": [m.model_dump() for m in res.actions],
+        "notes": [m.model_dump() for m in res.notes],
+        "refused": res.refused.model_dump() if res.refused else None,
+        "not_fixable": [c.id for c in res.not_fixable],
+        "unresolved": [c.id for c in res.unresolved],
+        "report_before": res.report_before.model_dump(mode="json"),
+        "report_after": res.report_after.model_dump(mode="json") if res.report_after else None,
     }
 
 
