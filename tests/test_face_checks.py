@@ -412,9 +412,9 @@ def test_tilted_shoulders_warn(run, neutral_reports, n, deg):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "shoulder_points scans each column from the chin row down, so a shoulder that rises above "
-    "the chin is read at the chin row: 038/025 sheared by +15 deg read 8.2/9.5 deg instead of "
-    "~15; scan from the eye line (or the column's first person pixel outside the head) instead"))
+    "known limitation: with a wide face (038, 025) the shoulder samples 0.75-1.05 face widths out "
+    "fall off the 480-px frame on one side; the few columns left sit on the shear's ramp, so the "
+    "tilt reads ~10.5 deg instead of ~15 (still a warning, the rule's verdict is right)"))
 @pytest.mark.parametrize("n", ["038", "025"])
 def test_tilted_shoulders_above_the_chin(run, neutral_reports, n):
     t0 = meas(neutral_reports[n], "body.shoulders_level")["tilt_deg"]
