@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import sys
 import time
@@ -23,7 +24,7 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-PORTRAITS = ROOT.parent / "shared" / "portraits" / "img"
+PORTRAITS = Path(os.environ.get("ZKPHOTO_PORTRAITS", ROOT.parent / "shared" / "portraits" / "img"))
 
 
 def build_photos() -> list[tuple[str, bytes]]:
