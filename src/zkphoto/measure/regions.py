@@ -1,0 +1,796 @@
+"""Image regions and region statistics shared by the background, lighting and quality checks.
+
+Everything here reads a :class:`~zkphoto.context.PhotoContext` and caches its result in
+``ctx.cache`` (keys ``regions:*``), so the background mask, the background model, the face skin
+region… are computed once per photo however many checks use them.
+
+Most statistics are taken on a *grid*: the image sampled every ``step`` pixels (3 for a 480×640
+photo).  Sampling without filtering keeps the per-pixel statistics (noise, texture amplitude)
+unchanged while cutting the work ninefold.  Distances and areas are always reported in full-resolution
+pixels.  Colours are CIELAB (D65, from sRGB) and differences CIEDE2000 (``measure.color``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..checks.registry import NotAssessable
+from .color import delta_e_2000, rgb_to_lab
+from .face import FACE_OVAL
+
+# FaceMesh contours (canonical topology).  "L" = the eye/brow on the image's left.
+EYE_L_CONTOUR = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
+EYE_R_CONTOUR = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
+BROW_L = (46, 52, 53, 55, 63, 65, 66, 70, 105, 107)
+BROW_R = (276, 282, 283, 285, 293, 295, 296, 300, 334, 336)
+LIPS_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
+IRIS_L_CENTRE, IRIS_L_RING = 468, (469, 470, 471, 472)
+IRIS_R_CENTRE, IRIS_R_RING = 473, (474, 475, 476, 477)
+NOSE_BRIDGE, NOSE_TIP, CHIN = 168, 1, 152
+MOUTH_CORNERS = (61, 291)
+
+
+def cached(ctx, key: str, fn: Callable[[], Any]) -> Any:
+    """``ctx.cache[key]``, computing it with ``fn()`` on first use.  A NotAssessable raised by
+    ``fn`` is cached too, so a failing measurement is not retried by every check."""
+    k = "regions:" + key
+    hit = ctx.cache.get(k)
+    if hit is None:
+        try:
+            hit = ("ok", fn())
+        except NotAssessable as e:
+            hit = ("err", e)
+        ctx.cache[k] = hit
+    if hit[0] == "err":
+        raise hit[1]
+    return hit[1]
+
+
+def _face_or_none(ctx):
+    try:
+        return ctx.face
+    except NotAssessable:
+        return None
+
+
+# --------------------------------------------------------------------------- the grid
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The image sampled every ``step`` pixels, in CIELAB."""
+
+    step: int
+    lab: np.ndarray  # h×w×3 float32
+    height: int  # full-resolution size
+    width: int
+
+    def coords(self) -> tuple[np.ndarray, np.ndarray]:
+        """Full-resolution (y, x) of every grid row and column."""
+        return (np.arange(self.lab.shape[0]) * self.step, np.arange(self.lab.shape[1]) * self.step)
+
+
+def grid_step(height: int, width: int) -> int:
+    """Sampling step so that the short side has about 160 samples (3 for 480×640)."""
+    return max(1, int(round(min(height, width) / 160.0)))
+
+
+def grid(ctx) -> Grid:
+    """CIELAB of the image sampled on the grid (cached)."""
+
+    def make():
+        rgb = ctx.rgb
+        h, w = rgb.shape[:2]
+        s = grid_step(h, w)
+        return Grid(s, rgb_to_lab(np.ascontiguousarray(rgb[::s, ::s])), h, w)
+
+    return cached(ctx, "grid", make)
+
+
+def _poly_fill(shape: tuple[int, int], pts: np.ndarray, scale: float) -> np.ndarray:
+    """Boolean mask of the convex hull / polygon ``pts`` (full-res x, y) on a grid of ``shape``."""
+    import cv2
+
+    m = np.zeros(shape, np.uint8)
+    p = np.round(np.asarray(pts, np.float64)[:, :2] / scale * 4).astype(np.int32)
+    cv2.fillPoly(m, [p], 1, lineType=cv2.LINE_8, shift=2)
+    return m.astype(bool)
+
+
+def _hull(pts: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.convexHull(np.asarray(pts[:, :2], np.float32)).reshape(-1, 2)
+
+
+# --------------------------------------------------------------------------- subject and background
+
+
+@dataclass(frozen=True)
+class SubjectRegions:
+    """The subject (the person whose face was found) and the background, on the grid."""
+
+    subject: np.ndarray  # bool: the main person component(s) of the person mask
+    others: np.ndarray  # bool: other person-mask components (other people, objects)
+    distance: np.ndarray  # float32: full-res px from each grid cell to the subject (0 inside)
+    background: np.ndarray  # bool: the background region used for colour and uniformity
+    margin_body: float  # full-res px excluded around the body
+    margin_head: float  # full-res px excluded around the head
+    edge: int  # full-res px excluded along the image edges
+    head_bottom_y: float  # rows above this use the head margin
+
+
+def subject_regions(ctx) -> SubjectRegions:
+    """Subject mask, distance to the subject and the background region (cached).
+
+    The person mask (selfie segmentation, ≥ 0.5) is split into connected components; the subject
+    is the component(s) under the main face (the face detector's largest face; its FaceMesh
+    landmarks when the mesh found that face), or the largest component when there is no face.
+    Other components — another person, a large object the segmenter took for a person — stay in
+    the background so the uniformity check sees them, and so does the head-and-shoulders box
+    around every other detected face (a second person touching the subject merges into its
+    component).  The background region is everything farther
+    than a margin from the subject: 3 % of the width around the body, 6 % around the head (hair
+    strands and the segmentation's soft edge), and 1 % along the image edges (JPEG edge blocks;
+    added borders are judged by ``image.border``).
+    """
+
+    def make():
+        import cv2
+
+        g = grid(ctx)
+        s = g.step
+        pm = np.asarray(ctx.person_mask)[::s, ::s] >= 0.5
+        h, w = pm.shape
+        n, labels = cv2.connectedComponents(pm.astype(np.uint8), connectivity=8)
+        face = _face_or_none(ctx)
+        dets = sorted(ctx.face_detections, key=lambda d: -d.box[2] * d.box[3])
+        main = dets[0].box if dets else None
+        if face is not None and main is not None:
+            x, y, bw, bh = main
+            if not (x <= face.face_center_x <= x + bw and y - 0.5 * bh <= face.eye_line_y <= y + bh):
+                face = None  # the mesh found a smaller face than the detector's largest
+        if face is not None:
+            pts = face.landmarks[[NOSE_TIP, CHIN, NOSE_BRIDGE, 234, 454, 10], :2]
+            head_bottom = face.chin_y
+        elif main is not None:
+            x, y, bw, bh = main
+            pts = np.array([[x + bw / 2, y + bh / 2], [x + bw / 2, y + bh * 0.95]])
+            head_bottom = y + bh
+        else:
+            pts = np.zeros((0, 2))
+            head_bottom = float(g.height)
+        keep = np.zeros(n, bool)
+        if n > 1:
+            for x, y in pts / s:
+                xi, yi = int(round(x)), int(round(y))
+                if 0 <= yi < h and 0 <= xi < w and labels[yi, xi] > 0:
+                    keep[labels[yi, xi]] = True
+            if not keep.any():
+                sizes = np.bincount(labels.ravel(), minlength=n)
+                sizes[0] = 0
+                keep[int(np.argmax(sizes))] = True
+        subject = keep[labels]
+        # another person touching the subject merges into its mask component: take the head
+        # and shoulders around every other detected face out of the subject
+        if len(dets) > 1:
+            ys_ = np.arange(h)[:, None] * s
+            xs_ = np.arange(w)[None, :] * s
+            mx, my, mw, mh = main
+            for det in dets[1:]:
+                x, y, bw, bh = det.box
+                if abs(x + bw / 2 - (mx + mw / 2)) < 0.5 * mw and abs(y + bh / 2 - (my + mh / 2)) < 0.5 * mh:
+                    continue  # a second detection of the main face
+                box = (xs_ >= x - 0.6 * bw) & (xs_ <= x + 1.6 * bw) & (ys_ >= y - 0.8 * bh) & (ys_ <= y + 2.2 * bh)
+                # …keeping the pixels nearer (in face sizes) to the main face
+                d_o = np.hypot(xs_ - (x + bw / 2), ys_ - (y + bh / 2)) / bw
+                d_m = np.hypot(xs_ - (mx + mw / 2), ys_ - (my + mh / 2)) / mw
+                subject &= ~(box & (d_o < d_m))
+        others = pm & ~subject
+        if subject.any():
+            dist = cv2.distanceTransform((~subject).astype(np.uint8), cv2.DIST_L2, 5) * float(s)
+        else:
+            dist = np.full(subject.shape, 1e6, np.float32)
+        W = g.width
+        margin_body = 0.03 * W
+        margin_head = 0.06 * W
+        ys, _ = g.coords()
+        margin = np.where(ys[:, None] < head_bottom, margin_head, margin_body)
+        edge = max(2, int(round(0.01 * min(g.width, g.height))))
+        bg = dist > margin
+        e = int(np.ceil(edge / s))
+        bg[:e] = bg[-e:] = False
+        bg[:, :e] = bg[:, -e:] = False
+        return SubjectRegions(subject, others, dist.astype(np.float32), bg, margin_body, margin_head,
+                              edge, float(head_bottom))
+
+    return cached(ctx, "subject", make)
+
+
+def _design(ys: np.ndarray, xs: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Quadratic 2-D polynomial basis (1, u, v, u², uv, v²) on coordinates scaled to −1…1."""
+    u = xs.astype(np.float32) * np.float32(2.0 / max(width - 1, 1)) - np.float32(1.0)
+    v = ys.astype(np.float32) * np.float32(2.0 / max(height - 1, 1)) - np.float32(1.0)
+    out = np.empty((len(u), 6), np.float32)
+    out[:, 0] = 1.0
+    out[:, 1] = u
+    out[:, 2] = v
+    out[:, 3] = u * u
+    out[:, 4] = u * v
+    out[:, 5] = v * v
+    return out
+
+
+def _rownorm(d: np.ndarray) -> np.ndarray:
+    """Euclidean norm of every row (einsum: numpy's reductions over a 3-wide axis are slow)."""
+    return np.sqrt(np.einsum("ij,ij->i", d, d))
+
+
+def _robust_fit(A: np.ndarray, y: np.ndarray, max_fit: int = 2000) -> tuple[np.ndarray, float]:
+    """Least-squares fit of every column of ``y`` on ``A`` (normal equations on at most
+    ``max_fit`` evenly spread samples), robust to objects covering up to half the samples: it
+    starts from the median (a constant), keeps the samples within 3 robust standard deviations
+    (at least 3) of the current model, refits, three times.  Returns (coefficients, inlier
+    threshold on the residual norm)."""
+    n = len(A)
+    idx = np.arange(0, n, max(1, n // max_fit))
+    As, ys = A[idx].astype(np.float64), y[idx].astype(np.float64)
+    med = np.median(ys, axis=0)
+    r = _rownorm(ys - med)
+    coef = np.zeros((A.shape[1], y.shape[1]))
+    coef[0] = med
+    thr = 3.0
+    for _ in range(3):
+        thr = max(3.0 * 1.4826 * float(np.median(r)), 3.0)
+        keep = r <= thr
+        if keep.sum() < A.shape[1] * 4:
+            break
+        Ak, yk = As[keep], ys[keep]
+        coef = np.linalg.lstsq(Ak.T @ Ak, Ak.T @ yk, rcond=None)[0]
+        r = _rownorm(ys - As @ coef)
+    return coef, thr
+
+
+@dataclass
+class BackgroundModel:
+    """A quadratic surface fitted to the background's L*, a*, b* and what departs from it."""
+
+    ys: np.ndarray  # grid row index of every background sample
+    xs: np.ndarray  # grid column index
+    lab: np.ndarray  # n×3 samples
+    surface: np.ndarray  # n×3 fitted surface at the samples
+    residual: np.ndarray  # n ΔE*ab between sample and surface
+    coef: np.ndarray  # 6×3 polynomial coefficients (full-res coordinates scaled to −1…1)
+    inliers: np.ndarray  # n bool: samples the final fit used
+    colour: np.ndarray  # robust background colour (median of the inliers)
+    area_fraction: float  # background region / image
+    cache: dict = field(default_factory=dict)
+
+
+def background_model(ctx) -> BackgroundModel:
+    """Robust quadratic fit of the background region's CIELAB (cached): fitted on the far
+    background (more than 10 % of the width from the subject; the whole region if that is under
+    3 % of the image), evaluated on the whole region.
+
+    NotAssessable when the background region is under 3 % of the image (a subject filling the
+    frame leaves no background to judge).
+    """
+
+    def make():
+        g = grid(ctx)
+        reg = subject_regions(ctx)
+        ys, xs = np.nonzero(reg.background)
+        frac = len(ys) / reg.background.size
+        if frac < 0.03:
+            raise NotAssessable(
+                "照片中可见的背景太少，无法评估背景",
+                "too little background is visible to judge it",
+                {"background_fraction": round(frac, 4)},
+            )
+        lab = g.lab[ys, xs]
+        A = _design(ys * g.step, xs * g.step, g.height, g.width)
+        # fit on the far background (a shadow or halo next to the subject must not bend the
+        # surface), evaluate everywhere in the region
+        far = reg.distance[ys, xs] > 0.10 * g.width
+        if far.sum() < 0.03 * reg.background.size:
+            far[:] = True
+        fi = np.nonzero(far)[0]
+        fi = fi[:: max(1, len(fi) // 2000)]
+        coef, thr = _robust_fit(A[fi], lab[fi])
+        surf = A @ coef.astype(np.float32)
+        res = _rownorm(lab - surf)
+        inl = res <= thr
+        sub = np.nonzero(inl)[0]
+        colour = np.median(lab[sub[:: max(1, len(sub) // 4000)]], axis=0).astype(np.float64)
+        return BackgroundModel(ys, xs, lab, surf, res, coef, inl, colour, frac)
+
+    return cached(ctx, "bg_model", make)
+
+
+def surface_range(model: BackgroundModel, max_points: int = 48, tail: float = 1.0) -> dict[str, float]:
+    """Spread of the fitted surface over the background region: the largest CIEDE2000 between
+    two points of the surface, leaving out the ``tail`` % most extreme points of each of L*, a*,
+    b* at either end (a fall-off confined to the frame's very corners is not a gradient of the
+    backdrop), from evenly spread samples plus each channel's extremes; and the L*, a*, b*
+    ranges of the points kept."""
+    s = model.surface
+    lo = np.percentile(s, tail, axis=0)
+    hi = np.percentile(s, 100.0 - tail, axis=0)
+    s = s[np.all((s >= lo - 1e-6) & (s <= hi + 1e-6), axis=1)]
+    n = len(s)
+    pick = set(np.linspace(0, n - 1, min(n, max_points)).astype(int).tolist())
+    for c in range(3):
+        pick.add(int(np.argmin(s[:, c])))
+        pick.add(int(np.argmax(s[:, c])))
+    p = s[sorted(pick)]
+    d = delta_e_2000(p[:, None, :], p[None, :, :])
+    i, j = np.unravel_index(int(np.argmax(d)), d.shape)
+    return {
+        "delta_e": float(d[i, j]),
+        "l_range": float(np.ptp(s[:, 0])),
+        "a_range": float(np.ptp(s[:, 1])),
+        "b_range": float(np.ptp(s[:, 2])),
+        "from": p[i].tolist(),
+        "to": p[j].tolist(),
+    }
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A connected background region departing from the model."""
+
+    area_fraction: float  # of the image
+    bbox: tuple[int, int, int, int]  # full-res x, y, w, h
+    median_delta_e: float  # CIEDE2000 to the model, median over the blob
+
+
+def background_blobs(ctx, min_delta_e: float, min_area: float) -> list[Blob]:
+    """Connected regions of the background (grid, 8-connected) whose CIEDE2000 to the fitted
+    surface exceeds ``min_delta_e``, with area ≥ ``min_area`` (fraction of the image), largest
+    first.  Other person-mask components count as background here."""
+    import cv2
+
+    key = ("blobs", round(min_delta_e, 4), round(min_area, 6))
+    model = background_model(ctx)
+    if key in model.cache:
+        return model.cache[key]
+    g = grid(ctx)
+    reg = subject_regions(ctx)
+    # ΔE76 ≥ ΔE00/1.6 for these colours: a cheap prefilter before the exact CIEDE2000
+    cand = model.residual > min_delta_e / 1.6
+    hit = np.zeros(reg.background.shape, bool)
+    if cand.any():
+        de = delta_e_2000(model.lab[cand], model.surface[cand])
+        sel = de > min_delta_e
+        hit[model.ys[cand][sel], model.xs[cand][sel]] = True
+        de_map = np.zeros(reg.background.shape, np.float32)
+        de_map[model.ys[cand], model.xs[cand]] = de
+    out: list[Blob] = []
+    if hit.any():
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(hit.astype(np.uint8), connectivity=8)
+        cell = g.step * g.step / float(g.height * g.width)
+        for k in range(1, n):
+            area = stats[k, cv2.CC_STAT_AREA] * cell
+            if area < min_area:
+                continue
+            x, y, bw, bh = (int(v) * g.step for v in stats[k, :4])
+            med = float(np.median(de_map[labels == k]))
+            out.append(Blob(float(area), (x, y, bw, bh), med))
+    out.sort(key=lambda b: -b.area_fraction)
+    model.cache[key] = out
+    return out
+
+
+# --------------------------------------------------------------------------- shadow profile
+
+
+def shadow_profile(ctx) -> dict[str, Any]:
+    """Darkening of the background next to the subject's silhouette (cached).
+
+    The background model's L* surface (fitted on the far background, farther than 10 % of the
+    width from the subject) is extrapolated to the band 1.5–8 % of the width from the
+    silhouette, and the L* residual there is summarised per side (left/right of the head,
+    left/right of the body, above the head) and per 1 %-wide distance bin.  The shadow depth is
+    the largest median darkening of any side and bin.
+    """
+
+    def make():
+        g = grid(ctx)
+        reg = subject_regions(ctx)
+        face = _face_or_none(ctx)
+        W = g.width
+        d = reg.distance
+        edge_cells = int(np.ceil(reg.edge / g.step))
+        inside = np.zeros(d.shape, bool)
+        inside[edge_cells:-edge_cells, edge_cells:-edge_cells] = True
+        others_far = _dilate(reg.others, int(np.ceil(0.03 * W / g.step)))
+        usable = inside & ~others_far & ~reg.subject
+        far = usable & (d > 0.10 * W)
+        if far.sum() < 0.03 * d.size:
+            far = reg.background & ~others_far
+        if far.sum() < 200:
+            raise NotAssessable("背景太少，无法评估阴影", "too little background to judge shadows")
+        model = background_model(ctx)
+        coef = model.coef[:, :1]
+        L = g.lab[..., 0]
+        d0, d1 = 0.015 * W, 0.08 * W
+        near = usable & (d >= d0) & (d < d1)
+        ny, nx = np.nonzero(near)
+        if len(ny) == 0:
+            raise NotAssessable("轮廓旁没有背景，无法评估阴影", "no background next to the silhouette")
+        res = L[ny, nx] - (_design(ny * g.step, nx * g.step, g.height, g.width) @ coef.astype(np.float32))[:, 0]
+        yy, xx = ny * g.step, nx * g.step
+        cx = face.face_center_x if face is not None else W / 2.0
+        fw = face.face_width if face is not None else 0.5 * W
+        head_y = face.chin_y if face is not None else g.height / 2.0
+        top_y = face.eye_line_y if face is not None else g.height / 3.0
+        sector = np.full(len(yy), -1)
+        sector[(yy < top_y) & (np.abs(xx - cx) <= 0.25 * fw)] = 0  # above the head
+        sector[(xx < cx - 0.25 * fw) & (yy < head_y)] = 1
+        sector[(xx > cx + 0.25 * fw) & (yy < head_y)] = 2
+        sector[(xx < cx - 0.25 * fw) & (yy >= head_y)] = 3
+        sector[(xx > cx + 0.25 * fw) & (yy >= head_y)] = 4
+        names = ["above_head", "left_of_head", "right_of_head", "left_of_body", "right_of_body"]
+        bin_w = 0.01 * W
+        nb = int(np.ceil((d1 - d0) / bin_w))
+        b = np.clip(np.floor((d[ny, nx] - d0) / bin_w).astype(int), 0, nb - 1)
+        min_count = max(12, int(0.02 * W))
+        ok = sector >= 0
+        key = sector[ok] * nb + b[ok]
+        vals = res[ok]
+        order = np.argsort(key, kind="stable")
+        key, vals = key[order], vals[order]
+        starts = np.r_[0, np.nonzero(np.diff(key))[0] + 1]
+        ends = np.r_[starts[1:], len(key)]
+        sides: dict[str, float] = {}
+        best = (0.0, None, None)
+        for a, e in zip(starts, ends):
+            if e - a < min_count:
+                continue
+            k, j = divmod(int(key[a]), nb)
+            dep = -float(np.median(vals[a:e]))
+            nm = names[k]
+            if nm not in sides or dep > sides[nm]:
+                sides[nm] = round(dep, 2)
+            if dep > best[0]:
+                best = (dep, nm, d0 + (j + 0.5) * bin_w)
+        far_l = float(np.median(L[far]))
+        return {"depth": best[0], "side": best[1], "distance_px": best[2], "sides": sides,
+                "far_lightness": far_l}
+
+    return cached(ctx, "shadow", make)
+
+
+def _dilate(m: np.ndarray, r: int) -> np.ndarray:
+    import cv2
+
+    if r <= 0 or not m.any():
+        return m
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    return cv2.dilate(m.astype(np.uint8), k).astype(bool)
+
+
+def _erode(m: np.ndarray, r: int) -> np.ndarray:
+    import cv2
+
+    if r <= 0:
+        return m
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    return cv2.erode(m.astype(np.uint8), k).astype(bool)
+
+
+# --------------------------------------------------------------------------- face regions
+
+
+@dataclass(frozen=True)
+class FaceRegions:
+    """Face regions on the grid, from the FaceMesh landmarks."""
+
+    skin: np.ndarray  # bool: face oval minus eyes, brows and lips, minus the upper forehead
+    left: np.ndarray  # bool: cheek band, image-left of the facial midline
+    right: np.ndarray  # bool: cheek band, image-right of the midline
+    iod: float  # inter-ocular (iris centre) distance, full-res px
+
+
+def face_regions(ctx) -> FaceRegions:
+    """Skin and left/right cheek regions of the face (cached; NotAssessable without a face).
+
+    Skin: the face-oval polygon minus the eye openings (dilated by 15 % of the inter-ocular
+    distance), the eyebrows and the lips, keeping only the lower part of the forehead (fringes).
+    Cheek bands: skin between the lower eyelids and the mouth corners, 0.2–0.75 inter-ocular
+    distances either side of the facial midline (nose bridge → nose tip → chin): the nose's own
+    shading and the face's turning-away edge are left out.
+    """
+
+    def make():
+        g = grid(ctx)
+        face = ctx.face
+        lm = face.landmarks
+        s = g.step
+        shape = g.lab.shape[:2]
+        iod = float(np.hypot(face.right_eye[0] - face.left_eye[0], face.right_eye[1] - face.left_eye[1]))
+        if iod < 8:
+            raise NotAssessable("人脸太小，无法评估", "the face is too small to assess")
+        skin = _poly_fill(shape, lm[list(FACE_OVAL)], s)
+        r_eye = max(1, int(round(0.15 * iod / s)))
+        r_brow = max(1, int(round(0.08 * iod / s)))
+        cut = _poly_fill(shape, lm[list(EYE_L_CONTOUR)], s) | _poly_fill(shape, lm[list(EYE_R_CONTOUR)], s)
+        cut = _dilate(cut, r_eye)
+        brows = _poly_fill(shape, _hull(lm[list(BROW_L)]), s) | _poly_fill(shape, _hull(lm[list(BROW_R)]), s)
+        cut |= _dilate(brows, r_brow)
+        cut |= _dilate(_poly_fill(shape, lm[list(LIPS_OUTER)], s), max(1, int(round(0.05 * iod / s))))
+        skin &= ~cut
+        brow_top = float(min(lm[list(BROW_L), 1].min(), lm[list(BROW_R), 1].min()))
+        forehead_cut = brow_top - 0.35 * max(brow_top - face.forehead_y, 0.0)
+        ys = np.arange(shape[0])[:, None] * s
+        xs = np.arange(shape[1])[None, :] * s
+        skin &= ys >= forehead_cut
+        # midline through nose bridge, nose tip and chin (piecewise linear in y)
+        mid = lm[[NOSE_BRIDGE, NOSE_TIP, CHIN], :2]
+        order = np.argsort(mid[:, 1])
+        xm = np.interp(ys[:, 0], mid[order, 1], mid[order, 0])[:, None]
+        top = max(face.left_eye[1], face.right_eye[1]) + 0.25 * iod
+        bottom = float(lm[list(MOUTH_CORNERS), 1].mean())
+        band = skin & (ys >= top) & (ys <= bottom)
+        gap, reach = 0.2 * iod, 0.75 * iod
+        left = band & (xs < xm - gap) & (xs > xm - reach)
+        right = band & (xs > xm + gap) & (xs < xm + reach)
+        if skin.sum() < 30 or left.sum() < 10 or right.sum() < 10:
+            raise NotAssessable("无法确定面部皮肤区域", "cannot locate the facial skin")
+        return FaceRegions(skin, left, right, iod)
+
+    return cached(ctx, "face", make)
+
+
+def face_crop(ctx, pad: float = 0.25) -> tuple[np.ndarray, tuple[int, int]]:
+    """Full-resolution RGB crop around the eyes, brows, nose and mouth (``pad`` × IOD around
+    their landmarks) and its top-left (x, y)."""
+    face = ctx.face
+    lm = face.landmarks
+    iod = float(np.hypot(face.right_eye[0] - face.left_eye[0], face.right_eye[1] - face.left_eye[1]))
+    idx = list(EYE_L_CONTOUR + EYE_R_CONTOUR + BROW_L + BROW_R + LIPS_OUTER) + [NOSE_TIP]
+    p = lm[idx, :2]
+    h, w = ctx.rgb.shape[:2]
+    x0 = int(max(0, np.floor(p[:, 0].min() - pad * iod)))
+    x1 = int(min(w, np.ceil(p[:, 0].max() + pad * iod)))
+    y0 = int(max(0, np.floor(p[:, 1].min() - pad * iod)))
+    y1 = int(min(h, np.ceil(p[:, 1].max() + pad * iod)))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        raise NotAssessable("人脸区域太小，无法评估", "the face region is too small to assess")
+    return np.asarray(ctx.rgb)[y0:y1, x0:x1], (x0, y0)
+
+
+def inter_ocular(ctx) -> float:
+    """Distance between the iris centres in full-res px."""
+    f = ctx.face
+    return float(np.hypot(f.right_eye[0] - f.left_eye[0], f.right_eye[1] - f.left_eye[1]))
+
+
+def iris(ctx, side: str) -> tuple[float, float, float]:
+    """Iris centre (x, y) and radius (mean distance of the 4 iris-ring landmarks) of the eye on
+    the image's ``side`` ("left" or "right")."""
+    lm = ctx.face.landmarks
+    a = (IRIS_L_CENTRE, IRIS_L_RING)
+    b = (IRIS_R_CENTRE, IRIS_R_RING)
+    if lm[a[0], 0] > lm[b[0], 0]:
+        a, b = b, a
+    c, ring = a if side == "left" else b
+    cx, cy = lm[c, 0], lm[c, 1]
+    r = float(np.mean(np.hypot(lm[list(ring), 0] - cx, lm[list(ring), 1] - cy)))
+    return float(cx), float(cy), r
+
+
+def eye_contour(ctx, side: str) -> np.ndarray:
+    """The eye-opening contour (16×2, full-res) of the eye on the image's ``side``."""
+    lm = ctx.face.landmarks
+    a, b = lm[list(EYE_L_CONTOUR), :2], lm[list(EYE_R_CONTOUR), :2]
+    if a[:, 0].mean() > b[:, 0].mean():
+        a, b = b, a
+    return a if side == "left" else b
+
+
+def brow_points(ctx, side: str) -> np.ndarray:
+    lm = ctx.face.landmarks
+    a, b = lm[list(BROW_L), :2], lm[list(BROW_R), :2]
+    if a[:, 0].mean() > b[:, 0].mean():
+        a, b = b, a
+    return a if side == "left" else b
+
+
+# --------------------------------------------------------------------------- clothing
+
+
+@dataclass(frozen=True)
+class Clothing:
+    """Clothing and the background beside it."""
+
+    colour: np.ndarray  # median CIELAB of the clothing samples
+    background: np.ndarray  # median CIELAB of the background beside the shoulders
+    samples: int
+    area_fraction: float
+    lab: np.ndarray  # n×3 clothing samples
+
+
+def clothing(ctx) -> Clothing:
+    """Clothing samples and the background beside them (cached).
+
+    Clothing = the subject's mask below the chin (+20 % of the face width) and more than 0.35
+    face widths either side of the face centre — shoulders and chest, leaving out the neck —
+    eroded by 1.5 % of the width (the silhouette's soft edge), minus pixels whose colour is
+    within ΔE*ab 12 of the face's skin (a V-neck, bare shoulders, a hand).  The background beside them
+    is the background region below the eye line (the whole background region if that is small).
+    """
+
+    def make():
+        g = grid(ctx)
+        reg = subject_regions(ctx)
+        face = ctx.face
+        ys, xs = g.coords()
+        W = g.width
+        subj = _erode(reg.subject, max(1, int(round(0.015 * W / g.step))))
+        y0 = face.chin_y + 0.2 * face.face_width
+        m = subj & (ys[:, None] >= y0) & (np.abs(xs[None, :] - face.face_center_x) >= 0.35 * face.face_width)
+        e = int(np.ceil(reg.edge / g.step))
+        m[-e:] = False
+        m[:, :e] = m[:, -e:] = False
+        cy, cx = np.nonzero(m)
+        lab = g.lab[cy, cx].astype(np.float64)
+        try:
+            fr = face_regions(ctx)
+            skin = np.median(g.lab[fr.skin], axis=0)
+            lab = lab[_rownorm(lab - skin) >= 12.0]
+        except NotAssessable:
+            pass
+        frac = len(lab) * g.step * g.step / float(g.width * g.height)
+        if frac < 0.005:
+            raise NotAssessable(
+                "照片中看不到衣着（肩部），无法评估衣着与背景的区分",
+                "no clothing (shoulders) visible, so its contrast with the background cannot be judged",
+                {"clothing_fraction": round(frac, 4)},
+            )
+        model = background_model(ctx)
+        by = model.ys * g.step
+        near = by >= face.eye_line_y
+        bgs = model.lab[near & model.inliers]
+        if len(bgs) < 100:
+            bgs = model.lab[model.inliers]
+        return Clothing(np.median(lab, axis=0), np.median(bgs, axis=0), len(lab), frac, lab)
+
+    return cached(ctx, "clothing", make)
+
+
+# --------------------------------------------------------------------------- focus
+
+#: Variance (px²) the 3×3 Sobel derivative adds to an edge's Gaussian width, measured on ideal
+#: synthetic step edges at 0°, 20° and 45° (the estimator's own blur, subtracted from every
+#: estimate).
+SOBEL_EDGE_VARIANCE = 0.48
+
+
+def edge_blur_sigma(gray: np.ndarray, reblur: float = 2.0, percentile: float = 90.0) -> tuple[float, int]:
+    """Gaussian blur σ (px) of the strong edges of ``gray``, and how many edge pixels it used.
+
+    Re-blur estimator: for a step edge blurred by σ, the peak gradient is A/(√(2π)·σ); blurring
+    again with ``reblur`` lowers it to A/(√(2π)·√(σ² + reblur²)).  So at every edge pixel (local
+    maximum of the gradient along its direction, among the ``percentile`` strongest gradients)
+    the ratio R of the two gradients gives σ² = reblur²/(R² − 1), independent of the edge's
+    contrast.  The median over edge pixels is robust to noise and JPEG blocking (weak, so never
+    among the strongest gradients) and to thin lines (which bias single pixels, not the median).
+    """
+    import cv2
+
+    g = np.ascontiguousarray(gray, dtype=np.float32)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    g0 = cv2.magnitude(gx, gy)
+    b = cv2.GaussianBlur(g, (0, 0), reblur)
+    gb = cv2.magnitude(cv2.Sobel(b, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(b, cv2.CV_32F, 0, 1, ksize=3))
+    h, w = g.shape
+    m = 4
+    inner = g0[m:h - m, m:w - m]
+    if inner.size < 100:
+        return float("nan"), 0
+    thr = max(float(np.percentile(inner, percentile)), 1e-3)
+    ys, xs = np.nonzero(inner >= thr)
+    ys += m
+    xs += m
+    # non-maximum suppression along the gradient direction (4 quantised directions)
+    ang = np.arctan2(gy[ys, xs], gx[ys, xs])
+    dx = np.rint(np.cos(ang)).astype(int)
+    dy = np.rint(np.sin(ang)).astype(int)
+    c = g0[ys, xs]
+    keep = (c >= g0[ys + dy, xs + dx]) & (c >= g0[ys - dy, xs - dx])
+    ys, xs, c = ys[keep], xs[keep], c[keep]
+    r = c / np.maximum(gb[ys, xs], 1e-6)
+    r = r[r > 1.0005]
+    if len(r) < 20:
+        return float("nan"), int(len(r))
+    s2 = reblur * reblur / (r * r - 1.0) - SOBEL_EDGE_VARIANCE
+    return float(np.sqrt(max(float(np.median(s2)), 0.0))), int(len(r))
+
+
+def face_blur(ctx, iod_norm: float = 100.0) -> dict[str, float]:
+    """Blur σ of the face (eyes, brows, nose, mouth) resampled so the inter-ocular distance is
+    ``iod_norm`` px: σ in px at that scale, i.e. per ``iod_norm`` px of inter-ocular distance,
+    so it does not depend on the face's size in the photo (cached)."""
+
+    def make():
+        import cv2
+
+        crop, _ = face_crop(ctx, pad=0.25)
+        iod = inter_ocular(ctx)
+        k = iod_norm / iod
+        gray = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2GRAY)
+        interp = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
+        gray = cv2.resize(gray, None, fx=k, fy=k, interpolation=interp)
+        sigma, n = edge_blur_sigma(gray)
+        if not np.isfinite(sigma):
+            raise NotAssessable("脸部没有足够的清晰边缘，无法评估清晰度",
+                                "not enough edges on the face to judge sharpness", {"edge_pixels": n})
+        return {"sigma": sigma, "edges": n, "iod": iod, "scale": k}
+
+    return cached(ctx, "blur", make)
+
+
+# --------------------------------------------------------------------------- borders
+
+
+def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0) -> dict[str, dict]:
+    """Uniform strips along each edge of ``rgb`` and their contrast with the adjacent interior.
+
+    For each edge, lines parallel to it are read from the edge inwards; a line is *uniform* when
+    90 % of its pixels are within ``tol`` 8-bit luma levels of the line's mean (luma: JPEG
+    subsamples chroma, so a thin line's colour bleeds), its mean luma is within ``tol``/2 of the
+    outermost line's and, from the third line on, its mean colour within ``tol``/2 of the second
+    line's.  The strip is the run of uniform lines from the edge (none if the whole
+    ``max_fraction`` of the image is uniform: that is background, not a border).  Its contrast is
+    the median CIEDE2000 between the strip's colour (its lines but the innermost, which JPEG
+    blends with the interior) and the pixels of the second line past it.
+    """
+    a = np.asarray(rgb)
+    h, w = a.shape[:2]
+    out: dict[str, dict] = {}
+    views = {
+        "top": lambda k: a[:k],
+        "bottom": lambda k: a[::-1][:k],
+        "left": lambda k: a[:, :k].transpose(1, 0, 2),
+        "right": lambda k: a[:, ::-1][:, :k].transpose(1, 0, 2),
+    }
+    wts = np.array([0.299, 0.587, 0.114], np.float32)
+    for name, view in views.items():
+        dim = h if name in ("top", "bottom") else w
+        k = max(3, int(max_fraction * dim))
+        # read 16 lines at a time: most edges stop at the first or second line
+        width, first_l, second = k, None, None
+        for c0 in range(0, k, 16):
+            lines = view(min(k, c0 + 16))[c0:].astype(np.float32)  # c × n × 3
+            mean = lines.mean(axis=1)
+            luma = lines @ wts  # JPEG keeps luma at full resolution
+            lm = luma.mean(axis=1)
+            if first_l is None:
+                first_l, second = float(lm[0]), mean[min(1, len(mean) - 1)]
+            ok = (np.abs(luma - lm[:, None]) <= tol).mean(axis=1) >= 0.9
+            ok &= np.abs(lm - first_l) <= tol / 2
+            # chroma is subsampled by JPEG (the outermost line borrows it from the next): compare
+            # colours from the second line on
+            idx = np.arange(c0, c0 + len(lines))
+            ok &= (idx < 2) | (np.abs(mean - second).max(axis=1) <= tol / 2)
+            if not ok.all():
+                width = c0 + int(np.argmin(ok))
+                break
+        if width == 0 or width >= k - 2:
+            out[name] = {"width": 0, "contrast": 0.0}
+            continue
+        # the strip's colour: its lines clear of the JPEG transition at its inner edge (all but
+        # the innermost); the interior: the second line past the strip
+        strip = view(max(1, width - 1)).astype(np.float64)
+        colour = strip.reshape(-1, 3).mean(axis=0)
+        j = min(width + 2, k - 1)
+        interior = rgb_to_lab(view(j + 1)[j].astype(np.float64))
+        contrast = float(np.median(delta_e_2000(interior, rgb_to_lab(colour))))
+        out[name] = {"width": int(width), "contrast": contrast,
+                     "colour_rgb": [int(round(v)) for v in colour]}
+    return out
