@@ -82,7 +82,7 @@ def _create(name: str):
 
     if name == "mesh":
         m = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=True, refine_landmarks=True, max_num_faces=1,
+            static_image_mode=True, refine_landmarks=True, max_num_faces=3,
             min_detection_confidence=0.5,
         )
     elif name == "detect":
@@ -149,15 +149,17 @@ def detect_faces(rgb: np.ndarray) -> list[Detection]:
 
 
 def mesh_landmarks(rgb: np.ndarray) -> np.ndarray | None:
-    """478×3 landmarks (x px, y px, z in x-pixel units) of the most prominent face, or None."""
+    """478×3 landmarks (x px, y px, z in x-pixel units) of the largest face, or None."""
     h, w = rgb.shape[:2]
     img = _model_input(rgb)
     with _LOCK, _native_stderr_silenced():
         res = _model("mesh").process(img)
     if not res.multi_face_landmarks:
         return None
-    lm = res.multi_face_landmarks[0].landmark
-    return np.array([(p.x * w, p.y * h, p.z * w) for p in lm], dtype=np.float64)
+    faces = [np.array([(p.x * w, p.y * h, p.z * w) for p in f.landmark], dtype=np.float64)
+             for f in res.multi_face_landmarks]
+    # the subject is the largest face (a small face in a corner is someone else)
+    return max(faces, key=lambda a: float(np.ptp(a[list(FACE_OVAL), 0])))
 
 
 def person_mask(rgb: np.ndarray) -> np.ndarray:
