@@ -91,6 +91,13 @@ def test_manifest_without_file_column_is_a_usage_error(tmp_path):
     assert res.exit_code == 2 and "file" in res.output
 
 
+def test_unwritable_output_is_a_usage_error_before_any_work(tmp_path, photo_dir):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = run_cli("batch", str(photo_dir), "-o", str(blocker / "r.csv"), "-q")
+    assert res.exit_code == 2 and "cannot write" in res.output
+
+
 def test_missing_input_and_unknown_format_are_usage_errors(tmp_path, photo_dir):
     assert run_cli("batch", str(tmp_path / "nope"), "-o", str(tmp_path / "r.csv")).exit_code == 2
     assert run_cli("batch", str(photo_dir), "-o", str(tmp_path / "r.pdf")).exit_code == 2

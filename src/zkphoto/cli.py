@@ -125,6 +125,15 @@ def batch(paths: tuple[str, ...], spec: str, out: Path, workers: int, resume: bo
     except BatchInputError as e:
         raise click.BadParameter(str(e), param_hint="PATHS") from None
     journal = out if ext == ".jsonl" else out.with_name(out.name + ".journal.jsonl")
+    try:  # fail before checking thousands of photos, not after
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(journal, "a", encoding="utf-8"):
+            pass
+        probe = out.with_name(out.name + ".tmp")
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise click.BadParameter(f"cannot write {out}: {e.strerror or e}", param_hint="--out") from None
     progress = _Progress(len(items), quiet, lang)
     stats = run_batch(items, sp, journal, workers=workers, resume=resume,
                       thumbnails=thumbnails if ext in (".html", ".htm") else 0,
@@ -132,7 +141,11 @@ def batch(paths: tuple[str, ...], spec: str, out: Path, workers: int, resume: bo
     progress.close()
     summary = {"spec": f"{sp.id} v{sp.version}", "total": stats.total, "by_status": stats.by_status,
                "rule_failures": stats.rule_failures}
-    render_output(journal, out, read_journal, summary, lang=lang)
+    try:
+        render_output(journal, out, read_journal, summary, lang=lang)
+    except OSError as e:
+        click.echo(f"error: cannot write {out}: {e.strerror or e}; the results are in {journal}", err=True)
+        sys.exit(1)
     _print_summary(stats, out, lang)
     sys.exit(1 if stats.any_failed or stats.interrupted else 0)
 
