@@ -533,3 +533,16 @@ def test_result_json_has_no_image_bytes_and_reports_both_sides():
     assert doc["report_after"]["status"] in ("pass", "warn")
     ch = {c.id: (c.before.value, c.after.value) for c in r.changes}
     assert ch["image.dimensions"] == ("fail", "pass") and ch["face.eye_line"] == ("fail", "pass")
+
+
+def test_unwritable_output_is_a_usage_error_not_a_traceback(tmp_path):
+    from click.testing import CliRunner
+
+    from zkphoto.cli import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    src = Path(__file__).resolve().parents[1] / "fixtures" / "sample-eyes-low.jpg"
+    res = CliRunner().invoke(main, ["fix", str(src), "-o", str(blocker / "out.jpg")])
+    assert res.exit_code == 2, res.output
+    assert "cannot write" in res.output and res.exception is None or isinstance(res.exception, SystemExit)

@@ -191,7 +191,10 @@ def fix_command(source: Path, out: Path, spec: str, background: str, lang: str, 
         result = fix(src, sp, background, name=str(src), output_name=str(dst))
         written = None
         if result.output is not None:
-            _write_atomic(dst, result.output)
+            try:
+                _write_atomic(dst, result.output)
+            except OSError as e:
+                raise click.BadParameter(f"cannot write {dst}: {e.strerror or e}", param_hint="-o") from None
             written = dst
         all_ok = all_ok and result.ok
         counts["ok" if result.ok else "refused" if result.refused else "fail"] += 1
