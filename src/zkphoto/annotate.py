@@ -99,6 +99,7 @@ def annotate(ctx: PhotoContext, report: Report, spec=None, lang: str = "zh") -> 
         g = ctx.face
     except NotAssessable:
         g = None
+    ids = report_ids(report)
 
     hband("face.hair_top", h, "hair-top band" if not use_zh else "头顶区间")
     hband("face.eye_line", h, "eye band" if not use_zh else "眼睛区间")
@@ -122,7 +123,7 @@ def annotate(ctx: PhotoContext, report: Report, spec=None, lang: str = "zh") -> 
         d.line([(0, y_(g.eye_line_y)), (W, y_(g.eye_line_y))], fill=col, width=2)
         for ex, ey in (g.left_eye, g.right_eye):
             d.ellipse([x_(ex) - 5, y_(ey) - 5, x_(ex) + 5, y_(ey) + 5], outline=col, width=2)
-        if "face.eye_line" in report_ids(report):
+        if "face.eye_line" in ids:
             legend.append((col, f"eye line {g.eye_line_y:.0f} px (L {g.left_eye[1]:.0f} / R {g.right_eye[1]:.0f})"
                                    + want("face.eye_line")))
 
@@ -131,12 +132,12 @@ def annotate(ctx: PhotoContext, report: Report, spec=None, lang: str = "zh") -> 
         d.line([(x_(g.face_left_x), yw), (x_(g.face_right_x), yw)], fill=col, width=3)
         for xx in (g.face_left_x, g.face_right_x):
             d.line([(x_(xx), yw - 10), (x_(xx), yw + 10)], fill=col, width=3)
-        if "face.width" in report_ids(report):
+        if "face.width" in ids:
             legend.append((col, f"face width {g.face_width:.0f} px" + want("face.width")))
 
         col = _colour(report, "face.centered") or GREY
         d.line([(x_(g.face_center_x), 0), (x_(g.face_center_x), H)], fill=col, width=2)
-        if "face.centered" in report_ids(report):
+        if "face.centered" in ids:
             legend.append((col, f"face centre {g.face_center_x - w / 2:+.0f} px from centre"))
 
         try:
@@ -150,14 +151,14 @@ def annotate(ctx: PhotoContext, report: Report, spec=None, lang: str = "zh") -> 
             legend.append((col, f"top of head {ht:.0f} px ({ht / h:.1%})"
                            + (want("face.hair_top") or want("composition.top_margin"))))
 
-        if "body.shoulders_level" in report_ids(report):
+        if "body.shoulders_level" in ids:
             c = report.check("body.shoulders_level")
             if "left_shoulder" in c.measured:
                 col = _colour(report, "body.shoulders_level") or GREY
                 (a, b), (cc, dd) = c.measured["left_shoulder"], c.measured["right_shoulder"]
                 d.line([(x_(a), y_(b)), (x_(cc), y_(dd))], fill=col, width=2)
                 legend.append((col, f"shoulder tilt {c.measured['tilt_deg']:+.1f} deg"))
-        if "face.pose" in report_ids(report):
+        if "face.pose" in ids:
             col = _colour(report, "face.pose") or GREY
             legend.append((col, f"yaw {g.yaw:+.0f}  pitch {g.pitch:+.0f}  roll {g.roll:+.0f} deg"))
     else:

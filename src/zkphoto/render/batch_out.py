@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..names import check_name, status_name
-from .rows import extra_columns, header, problems, row
+from .rows import extra_columns, header, row
 
 FORMATS = (".csv", ".xlsx", ".html", ".htm", ".jsonl")
 
@@ -147,7 +147,3 @@ q.addEventListener('input',f);s.addEventListener('change',f);
 </script></body></html>""")
     shutil.move(tmp, out)
 
-
-def problems_text(rec: dict[str, Any], lang: str) -> str:
-    """Failed rules of one record as one line (for logs)."""
-    return "; ".join(f"{i}: {m}" for i, _, m in problems(rec, lang))
