@@ -417,9 +417,6 @@ class PhotoContext:
                 out["jpeg_quality"] = self.quality.quality
         except NotAssessable:
             pass
-        for k, v in self.cache.items():
-            if k.startswith("summary:"):
-                out[k.removeprefix("summary:")] = v
         return out
 
 

@@ -283,7 +283,6 @@ def check_gaze(ctx, rule: GazeRule) -> Verdict:
     """
     g = ctx.face
     offs = [h - 0.5 for h in g.gaze_h]
-    worst = max(offs, key=abs)
     measured = {"iris_h_left": round(g.gaze_h[0], 3), "iris_h_right": round(g.gaze_h[1], 3),
                 "iris_v_left": round(g.gaze_v[0], 3), "iris_v_right": round(g.gaze_v[1], 3)}
     expected = {"max_offset": rule.max_offset}
