@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ..measure import regions as rg
+from ..measure.stats import median, percentiles
 from ..measure.color import delta_e_2000, rgb_to_lab
 from .registry import NotAssessable, Rule, Verdict, failed, passed, register
 
@@ -83,10 +84,10 @@ def check_exposure(ctx, rule: ExposureRule) -> Verdict:
     g = rg.grid(ctx)
     fr = rg.face_regions(ctx)
     L = g.lab[..., 0][fr.skin]
-    med = float(np.median(L))
+    med = float(median(L))
     luma = np.asarray(ctx.gray)[:: g.step, :: g.step][fr.skin]
     clipped = float(np.mean(luma >= rule.clip_level))
-    measured = {"skin_lightness": round(med, 1), "skin_lightness_p95": round(float(np.percentile(L, 95)), 1),
+    measured = {"skin_lightness": round(med, 1), "skin_lightness_p95": round(float(percentiles(L, (95,))[0]), 1),
                 "clipped_fraction": round(clipped, 4)}
     expected = {"min_lightness": rule.min_lightness, "max_lightness": rule.max_lightness,
                 "max_clipped": rule.max_clipped, "clip_level": rule.clip_level}
@@ -124,7 +125,7 @@ def _hotspots(ctx, fr: "rg.FaceRegions") -> tuple[float, float, tuple[int, int] 
     g = rg.grid(ctx)
     skin = fr.skin
     L = g.lab[..., 0]
-    med = float(np.median(L[skin]))
+    med = float(median(L[skin]))
     level = min(90.0, med + 30.0)
     hot = skin & (L >= level)
     if not hot.any():
@@ -146,7 +147,7 @@ def check_face_balance(ctx, rule: BalanceRule) -> Verdict:
     g = rg.grid(ctx)
     fr = rg.face_regions(ctx)
     L = g.lab[..., 0]
-    ll, lr = float(np.median(L[fr.left])), float(np.median(L[fr.right]))
+    ll, lr = float(median(L[fr.left])), float(median(L[fr.right]))
     ev = math.log2(max(_y_of_l(ll), 1e-5) / max(_y_of_l(lr), 1e-5))
     area, level, where = _hotspots(ctx, fr)
     measured = {"left_lightness": round(ll, 1), "right_lightness": round(lr, 1), "imbalance_ev": round(ev, 3),
@@ -262,7 +263,7 @@ def check_border(ctx, rule: BorderRule) -> Verdict:
     ``min_contrast`` is an added border.  A uniform background reaching deep into the frame is
     not a strip.  Enforces 一.4「除头像外，不得添加边框、文字、图案等其他内容」.
     """
-    scan = rg.border_scan(ctx.rgb, rule.max_search)
+    scan = rg.border_scan(ctx.rgb, rule.max_search, gray=ctx.gray)
     found = {k: v for k, v in scan.items() if v["width"] > 0 and v["contrast"] >= rule.min_contrast}
     measured = {k: {"width_px": v["width"], "contrast": round(v["contrast"], 1),
                     **({"colour_rgb": v["colour_rgb"]} if "colour_rgb" in v else {})} for k, v in scan.items()}
@@ -395,8 +396,8 @@ def check_glasses_tinted(ctx, rule: TintRule) -> Verdict:
     if inside.sum() < 12 or ref.sum() < 12:
         raise NotAssessable("眼周皮肤区域太小，无法判断镜片颜色", "too little skin around the eyes to judge lens tint")
     lab = rgb_to_lab(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
-    li = np.median(lab[inside], axis=0).astype(np.float64)
-    lr = np.median(lab[ref], axis=0).astype(np.float64)
+    li = median(lab[inside], axis=0).astype(np.float64)
+    lr = median(lab[ref], axis=0).astype(np.float64)
     t = _y_of_l(li[0]) / max(_y_of_l(lr[0]), 1e-5)
     tint = float(delta_e_2000(np.array([lr[0], li[1], li[2]]), lr))
     measured = {"transmittance": round(t, 3), "tint_delta_e": round(tint, 2),

@@ -20,6 +20,7 @@ import numpy as np
 from ..checks.registry import NotAssessable
 from .color import delta_e_2000, rgb_to_lab
 from .face import FACE_OVAL
+from .stats import median, percentiles
 
 # FaceMesh contours (canonical topology).  "L" = the eye/brow on the image's left.
 EYE_L_CONTOUR = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
@@ -85,7 +86,7 @@ def grid(ctx) -> Grid:
         rgb = ctx.rgb
         h, w = rgb.shape[:2]
         s = grid_step(h, w)
-        return Grid(s, rgb_to_lab(np.ascontiguousarray(rgb[::s, ::s])), h, w)
+        return Grid(s, rgb_to_lab(rgb, step=s), h, w)
 
     return cached(ctx, "grid", make)
 
@@ -224,6 +225,12 @@ def _design(ys: np.ndarray, xs: np.ndarray, height: int, width: int) -> np.ndarr
     return out
 
 
+def _spread(x: np.ndarray, n: int) -> np.ndarray:
+    """At most ``n`` evenly spread elements of ``x`` (for medians of large regions: partial
+    sorts slow down sharply once the array outgrows the CPU's first-level cache)."""
+    return x[:: max(1, -(-len(x) // n))]
+
+
 def _rownorm(d: np.ndarray) -> np.ndarray:
     """Euclidean norm of every row (einsum: numpy's reductions over a 3-wide axis are slow)."""
     return np.sqrt(np.einsum("ij,ij->i", d, d))
@@ -238,18 +245,22 @@ def _robust_fit(A: np.ndarray, y: np.ndarray, max_fit: int = 2000) -> tuple[np.n
     n = len(A)
     idx = np.arange(0, n, max(1, n // max_fit))
     As, ys = A[idx].astype(np.float64), y[idx].astype(np.float64)
-    med = np.median(ys, axis=0)
+    med = median(ys, axis=0)
     r = _rownorm(ys - med)
     coef = np.zeros((A.shape[1], y.shape[1]))
     coef[0] = med
     thr = 3.0
     for _ in range(3):
-        thr = max(3.0 * 1.4826 * float(np.median(r)), 3.0)
+        thr = max(3.0 * 1.4826 * float(median(r)), 3.0)
         keep = r <= thr
         if keep.sum() < A.shape[1] * 4:
             break
         Ak, yk = As[keep], ys[keep]
-        coef = np.linalg.lstsq(Ak.T @ Ak, Ak.T @ yk, rcond=None)[0]
+        ata, aty = Ak.T @ Ak, Ak.T @ yk
+        try:
+            coef = np.linalg.solve(ata, aty)
+        except np.linalg.LinAlgError:  # degenerate layout (samples on a line): least squares
+            coef = np.linalg.lstsq(ata, aty, rcond=None)[0]
         r = _rownorm(ys - As @ coef)
     return coef, thr
 
@@ -304,38 +315,67 @@ def background_model(ctx) -> BackgroundModel:
         res = _rownorm(lab - surf)
         inl = res <= thr
         sub = np.nonzero(inl)[0]
-        colour = np.median(lab[sub[:: max(1, len(sub) // 4000)]], axis=0).astype(np.float64)
+        colour = median(lab[_spread(sub, 4000)], axis=0).astype(np.float64)
         return BackgroundModel(ys, xs, lab, surf, res, coef, inl, colour, frac)
 
     return cached(ctx, "bg_model", make)
 
 
-def surface_range(model: BackgroundModel, max_points: int = 48, tail: float = 1.0) -> dict[str, float]:
+#: Directions in CIELAB (the axes, the face and the body diagonals) along which the surface's
+#: extreme points are candidates for its largest colour difference.
+_DIRECTIONS = np.array(
+    [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, -1, 0], [1, 0, 1], [1, 0, -1], [0, 1, 1],
+     [0, 1, -1], [1, 1, 1], [1, 1, -1], [1, -1, 1], [1, -1, -1]], np.float32).T
+
+
+#: Pairs (by ΔE*ab) whose CIEDE2000 is computed in ``surface_range``.
+_TOP_PAIRS = 128
+
+
+def surface_range(model: BackgroundModel, max_points: int = 32, tail: float = 1.0,
+                  max_samples: int = 1500) -> dict[str, float]:
     """Spread of the fitted surface over the background region: the largest CIEDE2000 between
     two points of the surface, leaving out the ``tail`` % most extreme points of each of L*, a*,
     b* at either end (a fall-off confined to the frame's very corners is not a gradient of the
-    backdrop), from evenly spread samples plus each channel's extremes; and the L*, a*, b*
-    ranges of the points kept."""
-    s = model.surface
-    lo = np.percentile(s, tail, axis=0)
-    hi = np.percentile(s, 100.0 - tail, axis=0)
+    backdrop); and the L*, a*, b* ranges of the points kept (cached on the model).
+
+    The surface is smooth, so it is read at ``max_samples`` evenly spread samples of the region;
+    the largest difference is searched among ``max_points`` evenly spread points plus the
+    extreme points along the CIELAB axes and their diagonals (where the most distant colours of
+    the surface lie)."""
+    key = ("range", max_points, tail, max_samples)
+    if key in model.cache:
+        return model.cache[key]
+    s = model.surface[:: max(1, -(-len(model.surface) // max_samples))]
+    lo, hi = percentiles(s, (tail, 100.0 - tail))
     s = s[np.all((s >= lo - 1e-6) & (s <= hi + 1e-6), axis=1)]
     n = len(s)
+    proj = s @ _DIRECTIONS
     pick = set(np.linspace(0, n - 1, min(n, max_points)).astype(int).tolist())
-    for c in range(3):
-        pick.add(int(np.argmin(s[:, c])))
-        pick.add(int(np.argmax(s[:, c])))
+    pick.update(np.argmin(proj, axis=0).tolist())
+    pick.update(np.argmax(proj, axis=0).tolist())
     p = s[sorted(pick)]
-    d = delta_e_2000(p[:, None, :], p[None, :, :])
-    i, j = np.unravel_index(int(np.argmax(d)), d.shape)
-    return {
-        "delta_e": float(d[i, j]),
-        "l_range": float(np.ptp(s[:, 0])),
-        "a_range": float(np.ptp(s[:, 1])),
-        "b_range": float(np.ptp(s[:, 2])),
+    i, j = np.triu_indices(len(p), 1)
+    if len(i):
+        # CIEDE2000 of the pairs farthest apart in ΔE*ab (the largest CIEDE2000 is among them)
+        d76 = _rownorm((p[i] - p[j]).astype(np.float32))
+        top = np.argsort(d76)[-_TOP_PAIRS:]
+        d = delta_e_2000(p[i[top]], p[j[top]])
+        k = int(np.argmax(d))
+        de, i, j = float(d[k]), int(i[top[k]]), int(j[top[k]])
+    else:
+        de, i, j = 0.0, 0, 0
+    rng = np.ptp(s, axis=0)
+    out = {
+        "delta_e": de,
+        "l_range": float(rng[0]),
+        "a_range": float(rng[1]),
+        "b_range": float(rng[2]),
         "from": p[i].tolist(),
         "to": p[j].tolist(),
     }
+    model.cache[key] = out
+    return out
 
 
 @dataclass(frozen=True)
@@ -377,7 +417,7 @@ def background_blobs(ctx, min_delta_e: float, min_area: float) -> list[Blob]:
             if area < min_area:
                 continue
             x, y, bw, bh = (int(v) * g.step for v in stats[k, :4])
-            med = float(np.median(de_map[labels == k]))
+            med = float(median(de_map[labels == k]))
             out.append(Blob(float(area), (x, y, bw, bh), med))
     out.sort(key=lambda b: -b.area_fraction)
     model.cache[key] = out
@@ -441,23 +481,26 @@ def shadow_profile(ctx) -> dict[str, Any]:
         ok = sector >= 0
         key = sector[ok] * nb + b[ok]
         vals = res[ok]
-        order = np.argsort(key, kind="stable")
+        # per-group medians at once: sort by group, then by value within the group
+        order = np.lexsort((vals, key))
         key, vals = key[order], vals[order]
         starts = np.r_[0, np.nonzero(np.diff(key))[0] + 1]
         ends = np.r_[starts[1:], len(key)]
+        counts = ends - starts
+        meds = 0.5 * (vals[starts + (counts - 1) // 2] + vals[starts + counts // 2])
         sides: dict[str, float] = {}
         best = (0.0, None, None)
-        for a, e in zip(starts, ends):
-            if e - a < min_count:
+        for a, cnt, med in zip(starts.tolist(), counts.tolist(), meds.tolist()):
+            if cnt < min_count:
                 continue
             k, j = divmod(int(key[a]), nb)
-            dep = -float(np.median(vals[a:e]))
+            dep = -med
             nm = names[k]
             if nm not in sides or dep > sides[nm]:
                 sides[nm] = round(dep, 2)
             if dep > best[0]:
                 best = (dep, nm, d0 + (j + 0.5) * bin_w)
-        far_l = float(np.median(L[far]))
+        far_l = float(median(_spread(L[far], 4000)))
         return {"depth": best[0], "side": best[1], "distance_px": best[2], "sides": sides,
                 "far_lightness": far_l}
 
@@ -640,7 +683,7 @@ def clothing(ctx) -> Clothing:
         lab = g.lab[cy, cx].astype(np.float64)
         try:
             fr = face_regions(ctx)
-            skin = np.median(g.lab[fr.skin], axis=0)
+            skin = median(g.lab[fr.skin], axis=0)
             lab = lab[_rownorm(lab - skin) >= 12.0]
         except NotAssessable:
             pass
@@ -657,7 +700,7 @@ def clothing(ctx) -> Clothing:
         bgs = model.lab[near & model.inliers]
         if len(bgs) < 100:
             bgs = model.lab[model.inliers]
-        return Clothing(np.median(lab, axis=0), np.median(bgs, axis=0), len(lab), frac, lab)
+        return Clothing(median(lab, axis=0), median(bgs, axis=0), len(lab), frac, lab)
 
     return cached(ctx, "clothing", make)
 
@@ -693,7 +736,7 @@ def edge_blur_sigma(gray: np.ndarray, reblur: float = 2.0, percentile: float = 9
     inner = g0[m:h - m, m:w - m]
     if inner.size < 100:
         return float("nan"), 0
-    thr = max(float(np.percentile(inner, percentile)), 1e-3)
+    thr = max(float(percentiles(inner.ravel(), (percentile,))[0]), 1e-3)
     ys, xs = np.nonzero(inner >= thr)
     ys += m
     xs += m
@@ -709,7 +752,7 @@ def edge_blur_sigma(gray: np.ndarray, reblur: float = 2.0, percentile: float = 9
     if len(r) < 20:
         return float("nan"), int(len(r))
     s2 = reblur * reblur / (r * r - 1.0) - SOBEL_EDGE_VARIANCE
-    return float(np.sqrt(max(float(np.median(s2)), 0.0))), int(len(r))
+    return float(np.sqrt(max(float(median(s2)), 0.0))), int(len(r))
 
 
 def face_blur(ctx, iod_norm: float = 100.0) -> dict[str, float]:
@@ -738,7 +781,8 @@ def face_blur(ctx, iod_norm: float = 100.0) -> dict[str, float]:
 # --------------------------------------------------------------------------- borders
 
 
-def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0) -> dict[str, dict]:
+def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0,
+                gray: np.ndarray | None = None) -> dict[str, dict]:
     """Uniform strips along each edge of ``rgb`` and their contrast with the adjacent interior.
 
     For each edge, lines parallel to it are read from the edge inwards; a line is *uniform* when
@@ -748,49 +792,90 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0) -
     line's.  The strip is the run of uniform lines from the edge (none if the whole
     ``max_fraction`` of the image is uniform: that is background, not a border).  Its contrast is
     the median CIEDE2000 between the strip's colour (its lines but the innermost, which JPEG
-    blends with the interior) and the pixels of the second line past it.
+    blends with the interior) and the pixels of the second line past it.  ``gray`` is the
+    image's BT.601 luma if already computed.
     """
-    a = np.asarray(rgb)
+    import cv2
+
+    a = np.ascontiguousarray(rgb)
     h, w = a.shape[:2]
+    if gray is None:
+        gray = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY)
     out: dict[str, dict] = {}
-    views = {
-        "top": lambda k: a[:k],
-        "bottom": lambda k: a[::-1][:k],
-        "left": lambda k: a[:, :k].transpose(1, 0, 2),
-        "right": lambda k: a[:, ::-1][:, :k].transpose(1, 0, 2),
-    }
-    wts = np.array([0.299, 0.587, 0.114], np.float32)
-    for name, view in views.items():
+    for name in ("top", "bottom", "left", "right"):
         dim = h if name in ("top", "bottom") else w
         k = max(3, int(max_fraction * dim))
-        # read 16 lines at a time: most edges stop at the first or second line
-        width, first_l, second = k, None, None
-        for c0 in range(0, k, 16):
-            lines = view(min(k, c0 + 16))[c0:].astype(np.float32)  # c × n × 3
-            mean = lines.mean(axis=1)
-            luma = lines @ wts  # JPEG keeps luma at full resolution
-            lm = luma.mean(axis=1)
+        width = k
+        first_l = second = None
+        # lines in chunks of growing size (most edges stop at the first or second line); the
+        # colours only of lines whose luma is uniform
+        c0, size = 0, 8
+        while c0 < k:
+            c1 = min(k, c0 + size)
+            lum = _edge_lum(gray, name, c0, c1)
+            lm = lum.mean(axis=1)
             if first_l is None:
-                first_l, second = float(lm[0]), mean[min(1, len(mean) - 1)]
-            ok = (np.abs(luma - lm[:, None]) <= tol).mean(axis=1) >= 0.9
+                first_l = float(lm[0])
+            ok = (np.abs(lum - lm[:, None]) <= tol).sum(axis=1) >= 0.9 * lum.shape[1]
             ok &= np.abs(lm - first_l) <= tol / 2
+            n_ok = len(ok) if ok.all() else int(np.argmin(ok))
+            if c0 == 0 and n_ok >= 2:
+                second = _edge_colour(a, name, 1, 2)[0]
             # chroma is subsampled by JPEG (the outermost line borrows it from the next): compare
-            # colours from the second line on
-            idx = np.arange(c0, c0 + len(lines))
-            ok &= (idx < 2) | (np.abs(mean - second).max(axis=1) <= tol / 2)
-            if not ok.all():
-                width = c0 + int(np.argmin(ok))
+            # colours from the third line on
+            lo = max(c0, 2)
+            if c0 + n_ok > lo:
+                col = _edge_colour(a, name, lo, c0 + n_ok)
+                same = (np.abs(col - second) <= tol / 2).all(axis=1)
+                if not same.all():
+                    n_ok = lo - c0 + int(np.argmin(same))
+            if n_ok < c1 - c0:
+                width = c0 + n_ok
                 break
+            c0, size = c1, size * 2
         if width == 0 or width >= k - 2:
             out[name] = {"width": 0, "contrast": 0.0}
             continue
         # the strip's colour: its lines clear of the JPEG transition at its inner edge (all but
         # the innermost); the interior: the second line past the strip
-        strip = view(max(1, width - 1)).astype(np.float64)
-        colour = strip.reshape(-1, 3).mean(axis=0)
+        colour = np.array(cv2.mean(_edge_block(a, name, 0, max(1, width - 1)))[:3])
         j = min(width + 2, k - 1)
-        interior = rgb_to_lab(view(j + 1)[j].astype(np.float64))
-        contrast = float(np.median(delta_e_2000(interior, rgb_to_lab(colour))))
+        line = _edge_block(a, name, j, j + 1).reshape(-1, 3)
+        interior = rgb_to_lab(line.astype(np.float64))
+        contrast = float(median(delta_e_2000(interior, rgb_to_lab(colour))))
         out[name] = {"width": int(width), "contrast": contrast,
                      "colour_rgb": [int(round(v)) for v in colour]}
     return out
+
+
+def _edge_block(a: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:
+    """The band of lines ``c0``…``c1`` − 1 parallel to ``edge`` (counted from it), as stored."""
+    h, w = a.shape[:2]
+    if edge == "top":
+        return a[c0:c1]
+    if edge == "bottom":
+        return a[h - c1:h - c0]
+    if edge == "left":
+        return a[:, c0:c1]
+    return a[:, w - c1:w - c0]
+
+
+def _edge_lum(gray: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:
+    """Luma (lines × pixels, float32) of lines ``c0``…``c1`` − 1 parallel to ``edge``, in order
+    from the edge."""
+    g = _edge_block(gray, edge, c0, c1)
+    lum = (g if edge in ("top", "bottom") else g.T).astype(np.float32)
+    return lum[::-1] if edge in ("bottom", "right") else lum
+
+
+def _edge_colour(rgb: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:
+    """Mean colour (lines × 3, float32) of lines ``c0``…``c1`` − 1 parallel to ``edge``, in
+    order from the edge, from every other pixel of each line."""
+    import cv2
+
+    b = _edge_block(rgb, edge, c0, c1)
+    if edge in ("top", "bottom"):
+        col = cv2.reduce(b[:, ::2], 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)[:, 0]
+    else:
+        col = cv2.reduce(b[::2], 0, cv2.REDUCE_AVG, dtype=cv2.CV_32F)[0]
+    return col[::-1] if edge in ("bottom", "right") else col
