@@ -203,7 +203,7 @@ def check_clothing_contrast(ctx, rule: ClothingRule) -> Verdict:
     """
     c = rg.clothing(ctx)
     de = float(delta_e_2000(c.colour, c.background))
-    similar = float(np.mean(delta_e_2000(c.lab[:: max(1, len(c.lab) // 2000)], c.background) < rule.min_delta_e))
+    similar = float(np.mean(delta_e_2000(c.lab[:: max(1, len(c.lab) // 400)], c.background) < rule.min_delta_e))
     crgb, brgb = _rgb(c.colour), _rgb(c.background)
     measured = {"clothing_rgb": crgb, "clothing_lab": _lab(c.colour), "background_rgb": brgb,
                 "background_lab": _lab(c.background), "delta_e": round(de, 2),

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from ..measure import regions as rg
 from ..measure.color import colourfulness
 from .registry import NotAssessable, RangeRule, Rule, Verdict, failed, passed, register
 
@@ -181,7 +182,7 @@ def check_colorful(ctx, rule: ColorfulRule) -> Verdict:
     A greyscale image stored as RGB JPEG measures M < 2 (chroma noise only); colour portraits on a
     plain background measure ≈ 10–30, so the spec's threshold sits well between.
     """
-    m = colourfulness(ctx.rgb)
+    m = colourfulness(rg.grid_rgb(ctx), max_side=max(ctx.rgb.shape[:2]))
     measured = {"colourfulness": round(m, 2)}
     expected = rule.expected()
     if rule.contains(m):

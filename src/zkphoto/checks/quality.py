@@ -83,9 +83,9 @@ def check_exposure(ctx, rule: ExposureRule) -> Verdict:
     """
     g = rg.grid(ctx)
     fr = rg.face_regions(ctx)
-    L = g.lab[..., 0][fr.skin]
+    L = g.lab[..., 0][fr.box][fr.skin]
     med = float(median(L))
-    luma = np.asarray(ctx.gray)[:: g.step, :: g.step][fr.skin]
+    luma = np.asarray(ctx.gray)[:: g.step, :: g.step][fr.box][fr.skin]
     clipped = float(np.mean(luma >= rule.clip_level))
     measured = {"skin_lightness": round(med, 1), "skin_lightness_p95": round(float(percentiles(L, (95,))[0]), 1),
                 "clipped_fraction": round(clipped, 4)}
@@ -124,7 +124,7 @@ def _hotspots(ctx, fr: "rg.FaceRegions") -> tuple[float, float, tuple[int, int] 
 
     g = rg.grid(ctx)
     skin = fr.skin
-    L = g.lab[..., 0]
+    L = g.lab[..., 0][fr.box]
     med = float(median(L[skin]))
     level = min(90.0, med + 30.0)
     hot = skin & (L >= level)
@@ -133,7 +133,8 @@ def _hotspots(ctx, fr: "rg.FaceRegions") -> tuple[float, float, tuple[int, int] 
     n, labels, stats, cents = cv2.connectedComponentsWithStats(hot.astype(np.uint8), connectivity=8)
     k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     area = stats[k, cv2.CC_STAT_AREA] * g.step * g.step / (fr.iod**2)
-    c = cents[k] * g.step
+    r0, c0 = fr.origin
+    c = (cents[k] + (c0, r0)) * g.step
     return float(area), level, (int(c[0]), int(c[1]))
 
 
@@ -146,7 +147,7 @@ def check_face_balance(ctx, rule: BalanceRule) -> Verdict:
     """
     g = rg.grid(ctx)
     fr = rg.face_regions(ctx)
-    L = g.lab[..., 0]
+    L = g.lab[..., 0][fr.box]
     ll, lr = float(median(L[fr.left])), float(median(L[fr.right]))
     ev = math.log2(max(_y_of_l(ll), 1e-5) / max(_y_of_l(lr), 1e-5))
     area, level, where = _hotspots(ctx, fr)
@@ -346,6 +347,14 @@ class TintRule(Rule):
     max_tint_delta_e: float = Field(gt=0, description="largest chromatic CIEDE2000 between lens-area skin and cheeks")
 
 
+def _median_lab(rgb: np.ndarray, mask: np.ndarray, n: int = 4000) -> np.ndarray:
+    """Median CIELAB of the pixels of ``rgb`` under ``mask`` (of at most ``n`` of them, evenly
+    spread)."""
+    i = np.flatnonzero(mask)
+    i = i[:: max(1, -(-len(i) // n))]
+    return median(rgb_to_lab(np.ascontiguousarray(rgb).reshape(-1, 3)[i]), axis=0).astype(np.float64)
+
+
 def _fill_crop(shape, pts: np.ndarray, x0: int, y0: int) -> np.ndarray:
     import cv2
 
@@ -395,9 +404,9 @@ def check_glasses_tinted(ctx, rule: TintRule) -> Verdict:
     ref = (e > 1.7) & (e <= 3.2) & ~eyes & ~brows & oval & (ys >= brow_top)
     if inside.sum() < 12 or ref.sum() < 12:
         raise NotAssessable("眼周皮肤区域太小，无法判断镜片颜色", "too little skin around the eyes to judge lens tint")
-    lab = rgb_to_lab(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
-    li = median(lab[inside], axis=0).astype(np.float64)
-    lr = median(lab[ref], axis=0).astype(np.float64)
+    crop = rgb[y0:y1, x0:x1]
+    li = _median_lab(crop, inside)
+    lr = _median_lab(crop, ref)
     t = _y_of_l(li[0]) / max(_y_of_l(lr[0]), 1e-5)
     tint = float(delta_e_2000(np.array([lr[0], li[1], li[2]]), lr))
     measured = {"transmittance": round(t, 3), "tint_delta_e": round(tint, 2),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -13,15 +15,17 @@ def colourfulness(rgb: np.ndarray, max_side: int = 256) -> float:
     paper's scale calls 15 "slightly", 33 "moderately" colourful.  The image is subsampled to at
     most ``max_side`` pixels on its long side first (the statistic is global).
     """
+    import cv2
+
     h, w = rgb.shape[:2]
     step = max(1, int(np.ceil(max(h, w) / max_side)))
-    a = rgb[::step, ::step].astype(np.float32)
-    r, g, b = a[..., 0], a[..., 1], a[..., 2]
+    a = subsample(np.asarray(rgb), step).astype(np.float32)
+    r, g, b = cv2.split(a)
     rg = r - g
     yb = 0.5 * (r + g) - b
-    return float(
-        np.sqrt(rg.std() ** 2 + yb.std() ** 2) + 0.3 * np.sqrt(rg.mean() ** 2 + yb.mean() ** 2)
-    )
+    (m_rg,), (s_rg,) = (v.ravel() for v in cv2.meanStdDev(rg))
+    (m_yb,), (s_yb,) = (v.ravel() for v in cv2.meanStdDev(yb))
+    return float(np.sqrt(s_rg**2 + s_yb**2) + 0.3 * np.sqrt(m_rg**2 + m_yb**2))
 
 
 def chroma_fraction(rgb: np.ndarray, min_chroma: float = 12.0, max_side: int = 256) -> float:
@@ -98,17 +102,20 @@ def rgb_to_lab(rgb: np.ndarray, step: int = 1) -> np.ndarray:
     """
     a = np.asarray(rgb)
     if step > 1:
-        a = _subsample(a, step)
-    if a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3 and a.size > 12288:
+        a = subsample(a, step)
+    if a.dtype == np.uint8 and a.ndim in (2, 3) and a.shape[-1] == 3 and a.size >= 192:
         import cv2
 
+        shape = a.shape
+        if a.ndim == 2:  # n pixels: an n × 1 image
+            a = a.reshape(-1, 1, 3)
         lin = cv2.LUT(np.ascontiguousarray(a), _LIN_LUT.reshape(1, 256))
         t = cv2.transform(lin, _XYZ_NORM32)
         f = cv2.pow(t, 1.0 / 3.0)
         low = t <= _EPS
         if low.any():
             f[low] = t[low] * np.float32(_KAPPA) + np.float32(4.0 / 29.0)
-        return cv2.transform(f, _F_TO_LAB)
+        return cv2.transform(f, _F_TO_LAB).reshape(shape)
     lin = _LIN_LUT[a] if a.dtype == np.uint8 else srgb_to_linear(a).astype(np.float32)
     f = _f(lin @ _XYZ_NORM32.T)
     out = np.empty(f.shape, dtype=np.float32)
@@ -119,7 +126,7 @@ def rgb_to_lab(rgb: np.ndarray, step: int = 1) -> np.ndarray:
     return out
 
 
-def _subsample(a: np.ndarray, step: int) -> np.ndarray:
+def subsample(a: np.ndarray, step: int) -> np.ndarray:
     """``a[::step, ::step]`` as a new array.  A uint8 RGB image is read as 4-byte pixels (via
     RGBA): numpy copies 3-byte strided elements very slowly."""
     if a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3 and a.shape[0] * a.shape[1] > 4096:
@@ -165,6 +172,8 @@ def delta_e_2000(
     """
     x1 = np.asarray(lab1, dtype=np.float64)
     x2 = np.asarray(lab2, dtype=np.float64)
+    if x1.ndim == 1 and x2.ndim == 1:  # one pair: plain floats are far cheaper than numpy calls
+        return np.float64(_de2000_pair(*x1.tolist(), *x2.tolist(), kl, kc, kh))
     L1, a1, b1 = x1[..., 0], x1[..., 1], x1[..., 2]
     L2, a2, b2 = x2[..., 0], x2[..., 1], x2[..., 2]
     c_bar = (np.sqrt(a1 * a1 + b1 * b1) + np.sqrt(a2 * a2 + b2 * b2)) * 0.5
@@ -225,6 +234,52 @@ def delta_e_2000(
 
 
 _25_7 = 25.0**7
+
+
+def delta_e_2000_pair(lab1, lab2) -> float:
+    """CIEDE2000 between two colours given as (L*, a*, b*) sequences of floats (no numpy: the
+    cheapest way for a few pairs)."""
+    return _de2000_pair(*lab1, *lab2, 1.0, 1.0, 1.0)
+
+
+def _de2000_pair(L1, a1, b1, L2, a2, b2, kl, kc, kh) -> float:
+    """CIEDE2000 of one pair of colours, in plain floats, step by step as in Sharma et al."""
+    c_bar = (math.hypot(a1, b1) + math.hypot(a2, b2)) / 2.0
+    c7 = c_bar**7
+    g = 0.5 * (1.0 - math.sqrt(c7 / (c7 + _25_7)))
+    a1p, a2p = (1.0 + g) * a1, (1.0 + g) * a2
+    c1p, c2p = math.hypot(a1p, b1), math.hypot(a2p, b2)
+    h1p = 0.0 if a1p == 0 and b1 == 0 else math.degrees(math.atan2(b1, a1p)) % 360.0
+    h2p = 0.0 if a2p == 0 and b2 == 0 else math.degrees(math.atan2(b2, a2p)) % 360.0
+    chroma0 = c1p * c2p == 0
+    dl, dc = L2 - L1, c2p - c1p
+    dh = 0.0 if chroma0 else h2p - h1p
+    if dh > 180.0:
+        dh -= 360.0
+    elif dh < -180.0:
+        dh += 360.0
+    dH = 2.0 * math.sqrt(c1p * c2p) * math.sin(math.radians(dh) / 2.0)
+    l_bar, cp_bar, hsum = (L1 + L2) / 2.0, (c1p + c2p) / 2.0, h1p + h2p
+    if chroma0:
+        h_bar = hsum
+    elif abs(h1p - h2p) <= 180.0:
+        h_bar = hsum / 2.0
+    else:
+        h_bar = (hsum + 360.0) / 2.0 if hsum < 360.0 else (hsum - 360.0) / 2.0
+    t = (1.0 - 0.17 * math.cos(math.radians(h_bar - 30.0)) + 0.24 * math.cos(math.radians(2.0 * h_bar))
+         + 0.32 * math.cos(math.radians(3.0 * h_bar + 6.0)) - 0.20 * math.cos(math.radians(4.0 * h_bar - 63.0)))
+    d_theta = 30.0 * math.exp(-(((h_bar - 275.0) / 25.0) ** 2))
+    cp7 = cp_bar**7
+    rc = 2.0 * math.sqrt(cp7 / (cp7 + _25_7))
+    l50 = (l_bar - 50.0) ** 2
+    sl = 1.0 + 0.015 * l50 / math.sqrt(20.0 + l50)
+    sc = 1.0 + 0.045 * cp_bar
+    sh = 1.0 + 0.015 * cp_bar * t
+    rt = -math.sin(math.radians(2.0 * d_theta)) * rc
+    tl, tc, th = dl / (kl * sl), dc / (kc * sc), dH / (kh * sh)
+    return math.sqrt(max(tl * tl + tc * tc + th * th + rt * tc * th, 0.0))
+
+
 _COS30, _SIN30 = np.cos(np.radians(30.0)), np.sin(np.radians(30.0))
 _COS6, _SIN6 = np.cos(np.radians(6.0)), np.sin(np.radians(6.0))
 _COS63, _SIN63 = np.cos(np.radians(63.0)), np.sin(np.radians(63.0))

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..checks.registry import NotAssessable
-from .color import delta_e_2000, rgb_to_lab
+from .color import delta_e_2000, delta_e_2000_pair, rgb_to_lab, subsample
 from .face import FACE_OVAL
 from .stats import median, percentiles
 
@@ -79,14 +79,22 @@ def grid_step(height: int, width: int) -> int:
     return max(1, int(round(min(height, width) / 160.0)))
 
 
+def grid_rgb(ctx) -> np.ndarray:
+    """The uint8 RGB image sampled on the grid (``rgb[::step, ::step]``, cached)."""
+
+    def make():
+        h, w = ctx.rgb.shape[:2]
+        return subsample(ctx.rgb, grid_step(h, w))
+
+    return cached(ctx, "grid_rgb", make)
+
+
 def grid(ctx) -> Grid:
     """CIELAB of the image sampled on the grid (cached)."""
 
     def make():
-        rgb = ctx.rgb
-        h, w = rgb.shape[:2]
-        s = grid_step(h, w)
-        return Grid(s, rgb_to_lab(rgb, step=s), h, w)
+        h, w = ctx.rgb.shape[:2]
+        return Grid(grid_step(h, w), rgb_to_lab(grid_rgb(ctx)), h, w)
 
     return cached(ctx, "grid", make)
 
@@ -225,6 +233,13 @@ def _design(ys: np.ndarray, xs: np.ndarray, height: int, width: int) -> np.ndarr
     return out
 
 
+def nonzero2d(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the true elements of the 2-D ``m`` (as ``np.nonzero``, several
+    times faster: numpy's 2-D nonzero is slow)."""
+    i = np.flatnonzero(m)
+    return np.divmod(i, m.shape[1])
+
+
 def _spread(x: np.ndarray, n: int) -> np.ndarray:
     """At most ``n`` evenly spread elements of ``x`` (for medians of large regions: partial
     sorts slow down sharply once the array outgrows the CPU's first-level cache)."""
@@ -238,10 +253,11 @@ def _rownorm(d: np.ndarray) -> np.ndarray:
 
 def _robust_fit(A: np.ndarray, y: np.ndarray, max_fit: int = 2000) -> tuple[np.ndarray, float]:
     """Least-squares fit of every column of ``y`` on ``A`` (normal equations on at most
-    ``max_fit`` evenly spread samples), robust to objects covering up to half the samples: it
-    starts from the median (a constant), keeps the samples within 3 robust standard deviations
-    (at least 3) of the current model, refits, three times.  Returns (coefficients, inlier
-    threshold on the residual norm)."""
+    ``max_fit`` evenly spread samples: plenty for a smooth 6-term surface), robust to objects
+    covering up to half the samples: it starts from the median (a constant), keeps the samples
+    within 3 robust standard deviations (at least 3) of the current model, refits, three times
+    (fewer when the kept samples stop changing).  Returns (coefficients, inlier threshold on the
+    residual norm)."""
     n = len(A)
     idx = np.arange(0, n, max(1, n // max_fit))
     As, ys = A[idx].astype(np.float64), y[idx].astype(np.float64)
@@ -250,11 +266,15 @@ def _robust_fit(A: np.ndarray, y: np.ndarray, max_fit: int = 2000) -> tuple[np.n
     coef = np.zeros((A.shape[1], y.shape[1]))
     coef[0] = med
     thr = 3.0
+    prev = None
     for _ in range(3):
         thr = max(3.0 * 1.4826 * float(median(r)), 3.0)
         keep = r <= thr
+        if prev is not None and np.array_equal(keep, prev):
+            break  # converged: the same samples give the same fit
         if keep.sum() < A.shape[1] * 4:
             break
+        prev = keep
         Ak, yk = As[keep], ys[keep]
         ata, aty = Ak.T @ Ak, Ak.T @ yk
         try:
@@ -293,7 +313,7 @@ def background_model(ctx) -> BackgroundModel:
     def make():
         g = grid(ctx)
         reg = subject_regions(ctx)
-        ys, xs = np.nonzero(reg.background)
+        ys, xs = nonzero2d(reg.background)
         frac = len(ys) / reg.background.size
         if frac < 0.03:
             raise NotAssessable(
@@ -329,7 +349,7 @@ _DIRECTIONS = np.array(
 
 
 #: Pairs (by ΔE*ab) whose CIEDE2000 is computed in ``surface_range``.
-_TOP_PAIRS = 128
+_TOP_PAIRS = 24
 
 
 def surface_range(model: BackgroundModel, max_points: int = 32, tail: float = 1.0,
@@ -347,8 +367,15 @@ def surface_range(model: BackgroundModel, max_points: int = 32, tail: float = 1.
     if key in model.cache:
         return model.cache[key]
     s = model.surface[:: max(1, -(-len(model.surface) // max_samples))]
-    lo, hi = percentiles(s, (tail, 100.0 - tail))
-    s = s[np.all((s >= lo - 1e-6) & (s <= hi + 1e-6), axis=1)]
+    # channel-major copy: numpy reduces along the short axis of an n × 3 array very slowly
+    st = np.ascontiguousarray(s.T)
+    lo, hi = percentiles(st.T, (tail, 100.0 - tail))
+    n = st.shape[1]
+    keep = np.ones(n, bool)
+    for c in range(3):
+        keep &= (st[c] >= lo[c] - 1e-6) & (st[c] <= hi[c] + 1e-6)
+    s = s[keep]
+    st = st[:, keep]
     n = len(s)
     proj = s @ _DIRECTIONS
     pick = set(np.linspace(0, n - 1, min(n, max_points)).astype(int).tolist())
@@ -359,13 +386,12 @@ def surface_range(model: BackgroundModel, max_points: int = 32, tail: float = 1.
     if len(i):
         # CIEDE2000 of the pairs farthest apart in ΔE*ab (the largest CIEDE2000 is among them)
         d76 = _rownorm((p[i] - p[j]).astype(np.float32))
-        top = np.argsort(d76)[-_TOP_PAIRS:]
-        d = delta_e_2000(p[i[top]], p[j[top]])
-        k = int(np.argmax(d))
-        de, i, j = float(d[k]), int(i[top[k]]), int(j[top[k]])
+        top = np.argpartition(d76, -_TOP_PAIRS)[-_TOP_PAIRS:] if len(d76) > _TOP_PAIRS else np.arange(len(d76))
+        pl = p.astype(np.float64).tolist()
+        de, i, j = max((delta_e_2000_pair(pl[a], pl[b]), a, b) for a, b in zip(i[top].tolist(), j[top].tolist()))
     else:
         de, i, j = 0.0, 0, 0
-    rng = np.ptp(s, axis=0)
+    rng = st.max(axis=1) - st.min(axis=1)
     out = {
         "delta_e": de,
         "l_range": float(rng[0]),
@@ -458,7 +484,7 @@ def shadow_profile(ctx) -> dict[str, Any]:
         L = g.lab[..., 0]
         d0, d1 = 0.015 * W, 0.08 * W
         near = usable & (d >= d0) & (d < d1)
-        ny, nx = np.nonzero(near)
+        ny, nx = nonzero2d(near)
         if len(ny) == 0:
             raise NotAssessable("轮廓旁没有背景，无法评估阴影", "no background next to the silhouette")
         res = L[ny, nx] - (_design(ny * g.step, nx * g.step, g.height, g.width) @ coef.astype(np.float32))[:, 0]
@@ -508,19 +534,26 @@ def shadow_profile(ctx) -> dict[str, Any]:
 
 
 def _dilate(m: np.ndarray, r: int) -> np.ndarray:
+    """``m`` dilated by a disc of radius ``r`` px (an elliptical kernel; for large radii the
+    same disc from a distance transform, which costs the same whatever the radius)."""
     import cv2
 
     if r <= 0 or not m.any():
         return m
+    if r >= 6:
+        return cv2.distanceTransform((~m.astype(bool)).view(np.uint8), cv2.DIST_L2, 5) <= r
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     return cv2.dilate(m.astype(np.uint8), k).astype(bool)
 
 
 def _erode(m: np.ndarray, r: int) -> np.ndarray:
+    """``m`` eroded by a disc of radius ``r`` px (see ``_dilate``)."""
     import cv2
 
     if r <= 0:
         return m
+    if r >= 6:
+        return cv2.distanceTransform(m.astype(bool).view(np.uint8), cv2.DIST_L2, 5) > r
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     return cv2.erode(m.astype(np.uint8), k).astype(bool)
 
@@ -530,12 +563,19 @@ def _erode(m: np.ndarray, r: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class FaceRegions:
-    """Face regions on the grid, from the FaceMesh landmarks."""
+    """Face regions on the grid, from the FaceMesh landmarks, within the face's box on the grid
+    (``box``: the grid slices; the masks have the box's shape)."""
 
     skin: np.ndarray  # bool: face oval minus eyes, brows and lips, minus the upper forehead
     left: np.ndarray  # bool: cheek band, image-left of the facial midline
     right: np.ndarray  # bool: cheek band, image-right of the midline
     iod: float  # inter-ocular (iris centre) distance, full-res px
+    box: tuple[slice, slice]  # grid rows, grid columns of the masks
+
+    @property
+    def origin(self) -> tuple[int, int]:
+        """Grid (row, column) of the box's top-left cell."""
+        return self.box[0].start, self.box[1].start
 
 
 def face_regions(ctx) -> FaceRegions:
@@ -545,7 +585,7 @@ def face_regions(ctx) -> FaceRegions:
     distance), the eyebrows and the lips, keeping only the lower part of the forehead (fringes).
     Cheek bands: skin between the lower eyelids and the mouth corners, 0.2–0.75 inter-ocular
     distances either side of the facial midline (nose bridge → nose tip → chin): the nose's own
-    shading and the face's turning-away edge are left out.
+    shading and the face's turning-away edge are left out.  Computed in the face oval's box.
     """
 
     def make():
@@ -553,23 +593,34 @@ def face_regions(ctx) -> FaceRegions:
         face = ctx.face
         lm = face.landmarks
         s = g.step
-        shape = g.lab.shape[:2]
+        gh, gw = g.lab.shape[:2]
         iod = float(np.hypot(face.right_eye[0] - face.left_eye[0], face.right_eye[1] - face.left_eye[1]))
         if iod < 8:
             raise NotAssessable("人脸太小，无法评估", "the face is too small to assess")
-        skin = _poly_fill(shape, lm[list(FACE_OVAL)], s)
+        oval = lm[list(FACE_OVAL), :2]
+        r0 = min(max(int(np.floor(oval[:, 1].min() / s)) - 1, 0), gh - 1)
+        r1 = max(min(int(np.ceil(oval[:, 1].max() / s)) + 2, gh), r0 + 1)
+        c0 = min(max(int(np.floor(oval[:, 0].min() / s)) - 1, 0), gw - 1)
+        c1 = max(min(int(np.ceil(oval[:, 0].max() / s)) + 2, gw), c0 + 1)
+        shape = (r1 - r0, c1 - c0)
+        off = np.array([c0 * s, r0 * s], np.float64)
+
+        def fill(pts):
+            return _poly_fill(shape, np.asarray(pts, np.float64)[:, :2] - off, s)
+
+        skin = fill(oval)
         r_eye = max(1, int(round(0.15 * iod / s)))
         r_brow = max(1, int(round(0.08 * iod / s)))
-        cut = _poly_fill(shape, lm[list(EYE_L_CONTOUR)], s) | _poly_fill(shape, lm[list(EYE_R_CONTOUR)], s)
+        cut = fill(lm[list(EYE_L_CONTOUR)]) | fill(lm[list(EYE_R_CONTOUR)])
         cut = _dilate(cut, r_eye)
-        brows = _poly_fill(shape, _hull(lm[list(BROW_L)]), s) | _poly_fill(shape, _hull(lm[list(BROW_R)]), s)
+        brows = fill(_hull(lm[list(BROW_L)])) | fill(_hull(lm[list(BROW_R)]))
         cut |= _dilate(brows, r_brow)
-        cut |= _dilate(_poly_fill(shape, lm[list(LIPS_OUTER)], s), max(1, int(round(0.05 * iod / s))))
+        cut |= _dilate(fill(lm[list(LIPS_OUTER)]), max(1, int(round(0.05 * iod / s))))
         skin &= ~cut
         brow_top = float(min(lm[list(BROW_L), 1].min(), lm[list(BROW_R), 1].min()))
         forehead_cut = brow_top - 0.35 * max(brow_top - face.forehead_y, 0.0)
-        ys = np.arange(shape[0])[:, None] * s
-        xs = np.arange(shape[1])[None, :] * s
+        ys = np.arange(r0, r1)[:, None] * s
+        xs = np.arange(c0, c1)[None, :] * s
         skin &= ys >= forehead_cut
         # midline through nose bridge, nose tip and chin (piecewise linear in y)
         mid = lm[[NOSE_BRIDGE, NOSE_TIP, CHIN], :2]
@@ -583,7 +634,7 @@ def face_regions(ctx) -> FaceRegions:
         right = band & (xs > xm + gap) & (xs < xm + reach)
         if skin.sum() < 30 or left.sum() < 10 or right.sum() < 10:
             raise NotAssessable("无法确定面部皮肤区域", "cannot locate the facial skin")
-        return FaceRegions(skin, left, right, iod)
+        return FaceRegions(skin, left, right, iod, (slice(r0, r1), slice(c0, c1)))
 
     return cached(ctx, "face", make)
 
@@ -673,17 +724,20 @@ def clothing(ctx) -> Clothing:
         face = ctx.face
         ys, xs = g.coords()
         W = g.width
-        subj = _erode(reg.subject, max(1, int(round(0.015 * W / g.step))))
-        y0 = face.chin_y + 0.2 * face.face_width
-        m = subj & (ys[:, None] >= y0) & (np.abs(xs[None, :] - face.face_center_x) >= 0.35 * face.face_width)
+        r0 = min(int(np.ceil((face.chin_y + 0.2 * face.face_width) / g.step)), len(ys))  # first row below
         e = int(np.ceil(reg.edge / g.step))
-        m[-e:] = False
+        # erode the subject below the chin (a margin of the erosion radius above: no edge effect)
+        rad = max(1, int(round(0.015 * W / g.step)))
+        top = max(0, r0 - rad - 1)
+        subj = _erode(reg.subject[top:], rad)[r0 - top:]
+        m = subj & (np.abs(xs[None, :] - face.face_center_x) >= 0.35 * face.face_width)
+        m[max(0, m.shape[0] - e):] = False
         m[:, :e] = m[:, -e:] = False
-        cy, cx = np.nonzero(m)
-        lab = g.lab[cy, cx].astype(np.float64)
+        cy, cx = nonzero2d(m)
+        lab = g.lab[cy + r0, cx]
         try:
             fr = face_regions(ctx)
-            skin = median(g.lab[fr.skin], axis=0)
+            skin = median(g.lab[fr.box][fr.skin], axis=0)
             lab = lab[_rownorm(lab - skin) >= 12.0]
         except NotAssessable:
             pass
@@ -700,7 +754,8 @@ def clothing(ctx) -> Clothing:
         bgs = model.lab[near & model.inliers]
         if len(bgs) < 100:
             bgs = model.lab[model.inliers]
-        return Clothing(median(lab, axis=0), median(bgs, axis=0), len(lab), frac, lab)
+        return Clothing(median(_spread(lab, 4000), axis=0).astype(np.float64),
+                        median(_spread(bgs, 4000), axis=0).astype(np.float64), len(lab), frac, lab)
 
     return cached(ctx, "clothing", make)
 
@@ -736,18 +791,23 @@ def edge_blur_sigma(gray: np.ndarray, reblur: float = 2.0, percentile: float = 9
     inner = g0[m:h - m, m:w - m]
     if inner.size < 100:
         return float("nan"), 0
-    thr = max(float(percentiles(inner.ravel(), (percentile,))[0]), 1e-3)
-    ys, xs = np.nonzero(inner >= thr)
-    ys += m
-    xs += m
-    # non-maximum suppression along the gradient direction (4 quantised directions)
-    ang = np.arctan2(gy[ys, xs], gx[ys, xs])
-    dx = np.rint(np.cos(ang)).astype(int)
-    dy = np.rint(np.sin(ang)).astype(int)
-    c = g0[ys, xs]
-    keep = (c >= g0[ys + dy, xs + dx]) & (c >= g0[ys - dy, xs - dx])
-    ys, xs, c = ys[keep], xs[keep], c[keep]
-    r = c / np.maximum(gb[ys, xs], 1e-6)
+    # the percentile from ≤ 4000 evenly spread values (a partial sort of the whole crop costs
+    # more than everything else here; the threshold only selects the strong edges)
+    thr = max(float(percentiles(_spread(inner.ravel(), 4000), (percentile,))[0]), 1e-3)
+    strong = g0 >= thr
+    strong[:m] = strong[h - m:] = False
+    strong[:, :m] = strong[:, w - m:] = False
+    idx = np.flatnonzero(strong)
+    # non-maximum suppression along the gradient direction (4 quantised directions: the unit
+    # gradient's components rounded to −1, 0, 1)
+    c = g0.ravel()[idx]
+    ux = gx.ravel()[idx] / c
+    uy = gy.ravel()[idx] / c
+    step = ((ux > 0.5).astype(np.intp) - (ux < -0.5)) + w * ((uy > 0.5).astype(np.intp) - (uy < -0.5))
+    flat = g0.ravel()
+    keep = (c >= flat[idx + step]) & (c >= flat[idx - step])
+    idx, c = idx[keep], c[keep]
+    r = c / np.maximum(gb.ravel()[idx], 1e-6)
     r = r[r > 1.0005]
     if len(r) < 20:
         return float("nan"), int(len(r))
@@ -763,10 +823,10 @@ def face_blur(ctx, iod_norm: float = 100.0) -> dict[str, float]:
     def make():
         import cv2
 
-        crop, _ = face_crop(ctx, pad=0.25)
+        crop, (x0, y0) = face_crop(ctx, pad=0.25)
         iod = inter_ocular(ctx)
         k = iod_norm / iod
-        gray = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2GRAY)
+        gray = np.asarray(ctx.gray)[y0:y0 + crop.shape[0], x0:x0 + crop.shape[1]]
         interp = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
         gray = cv2.resize(gray, None, fx=k, fy=k, interpolation=interp)
         sigma, n = edge_blur_sigma(gray)

@@ -47,5 +47,9 @@ def percentiles(x: np.ndarray, qs: Sequence[float]) -> list:
         pos = q / 100.0 * (n - 1)
         lo = int(np.floor(pos))
         spots.append((lo, min(lo + 1, n - 1), pos - lo))
-    part = np.partition(a, sorted({k for lo, hi, _ in spots for k in (lo, hi)}), axis=0)
+    kth = sorted({k for lo, hi, _ in spots for k in (lo, hi)})
+    if a.ndim == 2 and not a.flags.c_contiguous and a.T.flags.c_contiguous:
+        part = np.partition(a.T, kth, axis=1).T  # a column-major view: partition its rows
+    else:
+        part = np.partition(a, kth, axis=0)
     return [part[lo] + (part[hi] - part[lo]) * f if f else part[lo] for lo, hi, f in spots]
