@@ -81,11 +81,13 @@ def check_exposure(ctx, rule: ExposureRule) -> Verdict:
     and hair-prone upper forehead) and the share of skin pixels blown out (luma ≥ clip level).
     Enforces 三「脸部曝光均匀」 and 一.3「层次清晰」 (no under- or over-exposed face).
     """
+    import cv2
+
     g = rg.grid(ctx)
     fr = rg.face_regions(ctx)
     L = g.lab[..., 0][fr.box][fr.skin]
     med = float(median(L))
-    luma = np.asarray(ctx.gray)[:: g.step, :: g.step][fr.box][fr.skin]
+    luma = cv2.cvtColor(np.ascontiguousarray(rg.grid_rgb(ctx)[fr.box]), cv2.COLOR_RGB2GRAY)[fr.skin]
     clipped = float(np.mean(luma >= rule.clip_level))
     measured = {"skin_lightness": round(med, 1), "skin_lightness_p95": round(float(percentiles(L, (95,))[0]), 1),
                 "clipped_fraction": round(clipped, 4)}
@@ -264,7 +266,7 @@ def check_border(ctx, rule: BorderRule) -> Verdict:
     ``min_contrast`` is an added border.  A uniform background reaching deep into the frame is
     not a strip.  Enforces 一.4「除头像外，不得添加边框、文字、图案等其他内容」.
     """
-    scan = rg.border_scan(ctx.rgb, rule.max_search, gray=ctx.gray)
+    scan = rg.border_scan(ctx.rgb, rule.max_search)
     found = {k: v for k, v in scan.items() if v["width"] > 0 and v["contrast"] >= rule.min_contrast}
     measured = {k: {"width_px": v["width"], "contrast": round(v["contrast"], 1),
                     **({"colour_rgb": v["colour_rgb"]} if "colour_rgb" in v else {})} for k, v in scan.items()}
@@ -309,8 +311,8 @@ def check_glasses_glare(ctx, rule: GlareRule) -> Verdict:
     import cv2
 
     iod = rg.inter_ocular(ctx)
-    gray = np.asarray(ctx.gray)
-    H, W = gray.shape
+    rgb = np.asarray(ctx.rgb)
+    H, W = rgb.shape[:2]
     best = {}
     for side in ("left", "right"):
         cx, cy, ax, ay = _lens_box(ctx, side)
@@ -318,9 +320,11 @@ def check_glasses_glare(ctx, rule: GlareRule) -> Verdict:
         y0, y1 = max(0, int(cy - ay)), min(H, int(math.ceil(cy + ay)) + 1)
         if x1 <= x0 or y1 <= y0:
             continue
-        yy, xx = np.mgrid[y0:y1, x0:x1]
+        yy = np.arange(y0, y1, dtype=np.float32)[:, None]
+        xx = np.arange(x0, x1, dtype=np.float32)[None, :]
         ell = ((xx - cx) / ax) ** 2 + ((yy - cy) / ay) ** 2 <= 1.0
-        hot = (gray[y0:y1, x0:x1] >= rule.level) & ell
+        gray = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+        hot = (gray >= rule.level) & ell
         area = 0.0
         if hot.any():
             n, _, stats, _ = cv2.connectedComponentsWithStats(hot.astype(np.uint8), connectivity=8)

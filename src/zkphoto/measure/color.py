@@ -127,15 +127,28 @@ def rgb_to_lab(rgb: np.ndarray, step: int = 1) -> np.ndarray:
 
 
 def subsample(a: np.ndarray, step: int) -> np.ndarray:
-    """``a[::step, ::step]`` as a new array.  A uint8 RGB image is read as 4-byte pixels (via
-    RGBA): numpy copies 3-byte strided elements very slowly."""
-    if a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3 and a.shape[0] * a.shape[1] > 4096:
-        import cv2
+    """``a[::step, ::step]`` as a new array.  uint8 images go through OpenCV's nearest-neighbour
+    resize at an exact integer scale (which picks exactly those pixels, reading only the rows it
+    needs): numpy copies 3-byte strided elements very slowly."""
+    a = np.asarray(a)
+    if step <= 1:
+        return np.ascontiguousarray(a)
+    h, w = a.shape[:2]
+    if a.dtype != np.uint8 or h < 2 * step or w < 2 * step:
+        return np.ascontiguousarray(a[::step, ::step])
+    import cv2
 
-        rgba = cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_RGB2RGBA)
-        px = rgba.view(np.uint32)[..., 0][::step, ::step]
-        return cv2.cvtColor(np.ascontiguousarray(px)[..., None].view(np.uint8), cv2.COLOR_RGBA2RGB)
-    return np.ascontiguousarray(a[::step, ::step])
+    nh, nw = h // step, w // step  # rows/columns picked by the exact-scale resize
+    out = np.empty((-(-h // step), -(-w // step)) + a.shape[2:], np.uint8)
+    src = a[: nh * step, : nw * step]
+    if src.ndim == 3 and not src.flags.c_contiguous and src.strides[1] != src.shape[2]:
+        src = np.ascontiguousarray(src)
+    out[:nh, :nw] = cv2.resize(src, (nw, nh), interpolation=cv2.INTER_NEAREST).reshape(out[:nh, :nw].shape)
+    if out.shape[0] > nh:  # a last row beyond the whole steps
+        out[nh:] = a[nh * step:: step, ::step]
+    if out.shape[1] > nw:
+        out[:nh, nw:] = a[: nh * step: step, nw * step:: step]
+    return out
 
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ pixels.  Colours are CIELAB (D65, from sRGB) and differences CIEDE2000 (``measur
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -68,6 +69,11 @@ class Grid:
     lab: np.ndarray  # h×w×3 float32
     height: int  # full-resolution size
     width: int
+
+    @functools.cached_property
+    def lightness(self) -> np.ndarray:
+        """The L* channel as a contiguous h×w array."""
+        return np.ascontiguousarray(self.lab[..., 0])
 
     def coords(self) -> tuple[np.ndarray, np.ndarray]:
         """Full-resolution (y, x) of every grid row and column."""
@@ -233,6 +239,12 @@ def _design(ys: np.ndarray, xs: np.ndarray, height: int, width: int) -> np.ndarr
     return out
 
 
+def rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[idx]`` for integer ``idx`` along the first axis (``np.take``: several times faster
+    than fancy or boolean indexing for n × 3 arrays)."""
+    return np.take(a, idx, axis=0)
+
+
 def nonzero2d(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of the true elements of the 2-D ``m`` (as ``np.nonzero``, several
     times faster: numpy's 2-D nonzero is slow)."""
@@ -247,22 +259,32 @@ def _spread(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def _rownorm(d: np.ndarray) -> np.ndarray:
-    """Euclidean norm of every row (einsum: numpy's reductions over a 3-wide axis are slow)."""
-    return np.sqrt(np.einsum("ij,ij->i", d, d))
+    """Euclidean norm of every row of an n × k array (as a product with ones: numpy's reductions
+    over a short axis are slow)."""
+    return np.sqrt((d * d) @ np.ones(d.shape[1], d.dtype))
 
 
-def _robust_fit(A: np.ndarray, y: np.ndarray, max_fit: int = 2000) -> tuple[np.ndarray, float]:
+#: Samples of the far background the robust surface fit uses (evenly spread): ample for six
+#: smooth terms per channel.
+FIT_SAMPLES = 1000
+
+
+def _robust_fit(A: np.ndarray, y: np.ndarray, max_fit: int = FIT_SAMPLES) -> tuple[np.ndarray, float]:
     """Least-squares fit of every column of ``y`` on ``A`` (normal equations on at most
-    ``max_fit`` evenly spread samples: plenty for a smooth 6-term surface), robust to objects
-    covering up to half the samples: it starts from the median (a constant), keeps the samples
-    within 3 robust standard deviations (at least 3) of the current model, refits, three times
-    (fewer when the kept samples stop changing).  Returns (coefficients, inlier threshold on the
-    residual norm)."""
+    ``max_fit`` evenly spread samples), robust to objects covering up to half the samples: it
+    starts from the median (a constant), keeps the samples within 3 robust standard deviations
+    (at least 3) of the current model, refits, three times (fewer when the kept samples stop
+    changing).  Returns (coefficients, inlier threshold on the residual norm).
+
+    Works on channel-major copies (terms × samples): numpy is slow along the short axis of an
+    n × 3 array; the kept samples enter the normal equations as 0/1 weights."""
     n = len(A)
     idx = np.arange(0, n, max(1, n // max_fit))
-    As, ys = A[idx].astype(np.float64), y[idx].astype(np.float64)
-    med = median(ys, axis=0)
-    r = _rownorm(ys - med)
+    At = np.ascontiguousarray(A[idx].T, dtype=np.float64)  # terms × m
+    Yt = np.ascontiguousarray(y[idx].T, dtype=np.float64)  # channels × m
+    med = median(Yt.T, axis=0)
+    D = Yt - med[:, None]
+    r = np.sqrt((D * D).sum(axis=0))
     coef = np.zeros((A.shape[1], y.shape[1]))
     coef[0] = med
     thr = 3.0
@@ -272,16 +294,17 @@ def _robust_fit(A: np.ndarray, y: np.ndarray, max_fit: int = 2000) -> tuple[np.n
         keep = r <= thr
         if prev is not None and np.array_equal(keep, prev):
             break  # converged: the same samples give the same fit
-        if keep.sum() < A.shape[1] * 4:
+        if np.count_nonzero(keep) < A.shape[1] * 4:
             break
         prev = keep
-        Ak, yk = As[keep], ys[keep]
-        ata, aty = Ak.T @ Ak, Ak.T @ yk
+        Aw = At * keep
+        ata, aty = Aw @ At.T, Aw @ Yt.T
         try:
             coef = np.linalg.solve(ata, aty)
         except np.linalg.LinAlgError:  # degenerate layout (samples on a line): least squares
             coef = np.linalg.lstsq(ata, aty, rcond=None)[0]
-        r = _rownorm(ys - As @ coef)
+        D = Yt - coef.T @ At
+        r = np.sqrt((D * D).sum(axis=0))
     return coef, thr
 
 
@@ -298,6 +321,7 @@ class BackgroundModel:
     inliers: np.ndarray  # n bool: samples the final fit used
     colour: np.ndarray  # robust background colour (median of the inliers)
     area_fraction: float  # background region / image
+    flat: np.ndarray  # flat grid index of every sample
     cache: dict = field(default_factory=dict)
 
 
@@ -313,30 +337,31 @@ def background_model(ctx) -> BackgroundModel:
     def make():
         g = grid(ctx)
         reg = subject_regions(ctx)
-        ys, xs = nonzero2d(reg.background)
-        frac = len(ys) / reg.background.size
+        flat = np.flatnonzero(reg.background)
+        frac = len(flat) / reg.background.size
         if frac < 0.03:
             raise NotAssessable(
                 "照片中可见的背景太少，无法评估背景",
                 "too little background is visible to judge it",
                 {"background_fraction": round(frac, 4)},
             )
-        lab = g.lab[ys, xs]
+        ys, xs = np.divmod(flat, reg.background.shape[1])
+        lab = rows(g.lab.reshape(-1, 3), flat)
         A = _design(ys * g.step, xs * g.step, g.height, g.width)
         # fit on the far background (a shadow or halo next to the subject must not bend the
         # surface), evaluate everywhere in the region
-        far = reg.distance[ys, xs] > 0.10 * g.width
-        if far.sum() < 0.03 * reg.background.size:
+        far = reg.distance.ravel()[flat] > 0.10 * g.width
+        if np.count_nonzero(far) < 0.03 * reg.background.size:
             far[:] = True
-        fi = np.nonzero(far)[0]
-        fi = fi[:: max(1, len(fi) // 2000)]
-        coef, thr = _robust_fit(A[fi], lab[fi])
+        fi = np.flatnonzero(far)
+        fi = fi[:: max(1, len(fi) // FIT_SAMPLES)]
+        coef, thr = _robust_fit(rows(A, fi), rows(lab, fi), max_fit=FIT_SAMPLES)
         surf = A @ coef.astype(np.float32)
         res = _rownorm(lab - surf)
         inl = res <= thr
-        sub = np.nonzero(inl)[0]
-        colour = median(lab[_spread(sub, 4000)], axis=0).astype(np.float64)
-        return BackgroundModel(ys, xs, lab, surf, res, coef, inl, colour, frac)
+        sub = np.flatnonzero(inl)
+        colour = median(rows(lab, _spread(sub, 4000)), axis=0).astype(np.float64)
+        return BackgroundModel(ys, xs, lab, surf, res, coef, inl, colour, frac, flat)
 
     return cached(ctx, "bg_model", make)
 
@@ -349,7 +374,13 @@ _DIRECTIONS = np.array(
 
 
 #: Pairs (by ΔE*ab) whose CIEDE2000 is computed in ``surface_range``.
-_TOP_PAIRS = 24
+_TOP_PAIRS = 12
+
+
+@functools.lru_cache(maxsize=64)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs i < j of ``n`` points (``np.triu_indices(n, 1)``, cached)."""
+    return np.triu_indices(n, 1)
 
 
 def surface_range(model: BackgroundModel, max_points: int = 32, tail: float = 1.0,
@@ -375,14 +406,14 @@ def surface_range(model: BackgroundModel, max_points: int = 32, tail: float = 1.
     for c in range(3):
         keep &= (st[c] >= lo[c] - 1e-6) & (st[c] <= hi[c] + 1e-6)
     s = s[keep]
-    st = st[:, keep]
+    st = np.ascontiguousarray(s.T)  # (indexing st along its rows would leave it column-major)
     n = len(s)
     proj = s @ _DIRECTIONS
     pick = set(np.linspace(0, n - 1, min(n, max_points)).astype(int).tolist())
     pick.update(np.argmin(proj, axis=0).tolist())
     pick.update(np.argmax(proj, axis=0).tolist())
     p = s[sorted(pick)]
-    i, j = np.triu_indices(len(p), 1)
+    i, j = _pairs(len(p))
     if len(i):
         # CIEDE2000 of the pairs farthest apart in ΔE*ab (the largest CIEDE2000 is among them)
         d76 = _rownorm((p[i] - p[j]).astype(np.float32))
@@ -426,14 +457,14 @@ def background_blobs(ctx, min_delta_e: float, min_area: float) -> list[Blob]:
     g = grid(ctx)
     reg = subject_regions(ctx)
     # ΔE76 ≥ ΔE00/1.6 for these colours: a cheap prefilter before the exact CIEDE2000
-    cand = model.residual > min_delta_e / 1.6
+    cand = np.flatnonzero(model.residual > min_delta_e / 1.6)
     hit = np.zeros(reg.background.shape, bool)
-    if cand.any():
-        de = delta_e_2000(model.lab[cand], model.surface[cand])
-        sel = de > min_delta_e
-        hit[model.ys[cand][sel], model.xs[cand][sel]] = True
+    if len(cand):
+        de = delta_e_2000(rows(model.lab, cand), rows(model.surface, cand))
+        at = model.flat[cand]
+        hit.ravel()[at[de > min_delta_e]] = True
         de_map = np.zeros(reg.background.shape, np.float32)
-        de_map[model.ys[cand], model.xs[cand]] = de
+        de_map.ravel()[at] = de
     out: list[Blob] = []
     if hit.any():
         n, labels, stats, _ = cv2.connectedComponentsWithStats(hit.astype(np.uint8), connectivity=8)
@@ -481,13 +512,14 @@ def shadow_profile(ctx) -> dict[str, Any]:
             raise NotAssessable("背景太少，无法评估阴影", "too little background to judge shadows")
         model = background_model(ctx)
         coef = model.coef[:, :1]
-        L = g.lab[..., 0]
+        L = g.lightness
         d0, d1 = 0.015 * W, 0.08 * W
         near = usable & (d >= d0) & (d < d1)
-        ny, nx = nonzero2d(near)
+        nflat = np.flatnonzero(near)
+        ny, nx = np.divmod(nflat, near.shape[1])
         if len(ny) == 0:
             raise NotAssessable("轮廓旁没有背景，无法评估阴影", "no background next to the silhouette")
-        res = L[ny, nx] - (_design(ny * g.step, nx * g.step, g.height, g.width) @ coef.astype(np.float32))[:, 0]
+        res = L.ravel()[nflat] - (_design(ny * g.step, nx * g.step, g.height, g.width) @ coef.astype(np.float32))[:, 0]
         yy, xx = ny * g.step, nx * g.step
         cx = face.face_center_x if face is not None else W / 2.0
         fw = face.face_width if face is not None else 0.5 * W
@@ -502,14 +534,16 @@ def shadow_profile(ctx) -> dict[str, Any]:
         names = ["above_head", "left_of_head", "right_of_head", "left_of_body", "right_of_body"]
         bin_w = 0.01 * W
         nb = int(np.ceil((d1 - d0) / bin_w))
-        b = np.clip(np.floor((d[ny, nx] - d0) / bin_w).astype(int), 0, nb - 1)
+        b = np.clip(np.floor((d.ravel()[nflat] - d0) / bin_w).astype(int), 0, nb - 1)
         min_count = max(12, int(0.02 * W))
         ok = sector >= 0
         key = sector[ok] * nb + b[ok]
         vals = res[ok]
-        # per-group medians at once: sort by group, then by value within the group
-        order = np.lexsort((vals, key))
-        key, vals = key[order], vals[order]
+        # per-group medians at once: sort by group, then by value within the group (one sort of
+        # group × 1024 + value: |L* residual| < 512)
+        comp = np.sort(key * 1024.0 + np.clip(vals, -500.0, 500.0))
+        key = np.rint(comp * (1.0 / 1024.0)).astype(np.intp)
+        vals = comp - key * 1024.0
         starts = np.r_[0, np.nonzero(np.diff(key))[0] + 1]
         ends = np.r_[starts[1:], len(key)]
         counts = ends - starts
@@ -734,11 +768,11 @@ def clothing(ctx) -> Clothing:
         m[max(0, m.shape[0] - e):] = False
         m[:, :e] = m[:, -e:] = False
         cy, cx = nonzero2d(m)
-        lab = g.lab[cy + r0, cx]
+        lab = rows(g.lab.reshape(-1, 3), (cy + r0) * g.lab.shape[1] + cx)
         try:
             fr = face_regions(ctx)
             skin = median(g.lab[fr.box][fr.skin], axis=0)
-            lab = lab[_rownorm(lab - skin) >= 12.0]
+            lab = rows(lab, np.flatnonzero(_rownorm(lab - skin) >= 12.0))
         except NotAssessable:
             pass
         frac = len(lab) * g.step * g.step / float(g.width * g.height)
@@ -751,9 +785,9 @@ def clothing(ctx) -> Clothing:
         model = background_model(ctx)
         by = model.ys * g.step
         near = by >= face.eye_line_y
-        bgs = model.lab[near & model.inliers]
+        bgs = rows(model.lab, np.flatnonzero(near & model.inliers))
         if len(bgs) < 100:
-            bgs = model.lab[model.inliers]
+            bgs = rows(model.lab, np.flatnonzero(model.inliers))
         return Clothing(median(_spread(lab, 4000), axis=0).astype(np.float64),
                         median(_spread(bgs, 4000), axis=0).astype(np.float64), len(lab), frac, lab)
 
@@ -826,7 +860,7 @@ def face_blur(ctx, iod_norm: float = 100.0) -> dict[str, float]:
         crop, (x0, y0) = face_crop(ctx, pad=0.25)
         iod = inter_ocular(ctx)
         k = iod_norm / iod
-        gray = np.asarray(ctx.gray)[y0:y0 + crop.shape[0], x0:x0 + crop.shape[1]]
+        gray = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2GRAY)
         interp = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
         gray = cv2.resize(gray, None, fx=k, fy=k, interpolation=interp)
         sigma, n = edge_blur_sigma(gray)
@@ -859,8 +893,6 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0,
 
     a = np.ascontiguousarray(rgb)
     h, w = a.shape[:2]
-    if gray is None:
-        gray = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY)
     out: dict[str, dict] = {}
     for name in ("top", "bottom", "left", "right"):
         dim = h if name in ("top", "bottom") else w
@@ -872,7 +904,7 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0,
         c0, size = 0, 8
         while c0 < k:
             c1 = min(k, c0 + size)
-            lum = _edge_lum(gray, name, c0, c1)
+            lum = _edge_lum(a, name, c0, c1, gray)
             lm = lum.mean(axis=1)
             if first_l is None:
                 first_l = float(lm[0])
@@ -920,12 +952,19 @@ def _edge_block(a: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:
     return a[:, w - c1:w - c0]
 
 
-def _edge_lum(gray: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:
-    """Luma (lines × pixels, float32) of lines ``c0``…``c1`` − 1 parallel to ``edge``, in order
-    from the edge."""
-    g = _edge_block(gray, edge, c0, c1)
-    lum = (g if edge in ("top", "bottom") else g.T).astype(np.float32)
-    return lum[::-1] if edge in ("bottom", "right") else lum
+def _edge_lum(rgb: np.ndarray, edge: str, c0: int, c1: int, gray: np.ndarray | None = None) -> np.ndarray:
+    """BT.601 luma (lines × pixels, float32) of lines ``c0``…``c1`` − 1 parallel to ``edge``, in
+    order from the edge (from ``gray`` if given, else converted from just those lines)."""
+    import cv2
+
+    if gray is not None:
+        g = _edge_block(gray, edge, c0, c1)
+    else:
+        g = cv2.cvtColor(np.ascontiguousarray(_edge_block(rgb, edge, c0, c1)), cv2.COLOR_RGB2GRAY)
+    if edge in ("bottom", "right"):
+        g = g[::-1] if edge == "bottom" else g[:, ::-1]
+    # C order: a transposed view would stay column-major and make every row reduction strided
+    return np.ascontiguousarray(g if edge in ("top", "bottom") else g.T, dtype=np.float32)
 
 
 def _edge_colour(rgb: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:

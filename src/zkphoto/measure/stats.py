@@ -27,10 +27,12 @@ def median(x: np.ndarray, axis: int | None = None) -> np.ndarray | np.floating:
     if not np.issubdtype(a.dtype, np.floating):
         a = a.astype(np.float64)
     k = (n - 1) // 2
-    if n % 2:
-        return np.partition(a, k, axis=0)[k]
-    p = np.partition(a, [k, k + 1], axis=0)
-    return (p[k] + p[k + 1]) * a.dtype.type(0.5)
+    kth = k if n % 2 else [k, k + 1]
+    if a.ndim == 2:  # partition the columns as contiguous rows (much faster than strided)
+        p = np.partition(np.ascontiguousarray(a.T), kth, axis=1)
+        return p[:, k] if n % 2 else (p[:, k] + p[:, k + 1]) * a.dtype.type(0.5)
+    p = np.partition(a, kth, axis=0)
+    return p[k] if n % 2 else (p[k] + p[k + 1]) * a.dtype.type(0.5)
 
 
 def percentiles(x: np.ndarray, qs: Sequence[float]) -> list:
@@ -48,8 +50,8 @@ def percentiles(x: np.ndarray, qs: Sequence[float]) -> list:
         lo = int(np.floor(pos))
         spots.append((lo, min(lo + 1, n - 1), pos - lo))
     kth = sorted({k for lo, hi, _ in spots for k in (lo, hi)})
-    if a.ndim == 2 and not a.flags.c_contiguous and a.T.flags.c_contiguous:
-        part = np.partition(a.T, kth, axis=1).T  # a column-major view: partition its rows
+    if a.ndim == 2:  # partition the columns as contiguous rows (much faster than strided)
+        part = np.partition(np.ascontiguousarray(a.T), kth, axis=1).T
     else:
         part = np.partition(a, kth, axis=0)
     return [part[lo] + (part[hi] - part[lo]) * f if f else part[lo] for lo, hi, f in spots]
