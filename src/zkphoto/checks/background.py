@@ -12,6 +12,8 @@ visible difference, 5 clearly noticeable side by side, 10 and more reads as anot
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,7 +40,15 @@ class ReferenceColour(BaseModel):
     rgb: tuple[int, int, int] = Field(description="sRGB reference value, 0–255 each")
 
     def lab(self) -> np.ndarray:
-        return rgb_to_lab(np.array(self.rgb, np.float64)).astype(np.float64)
+        """CIELAB of the reference (computed once per colour)."""
+        return _reference_lab(tuple(self.rgb))
+
+
+@functools.lru_cache(maxsize=64)
+def _reference_lab(rgb: tuple[int, int, int]) -> np.ndarray:
+    out = rgb_to_lab(np.array(rgb, np.float64)).astype(np.float64)
+    out.setflags(write=False)
+    return out
 
 
 class BackgroundColorRule(Rule):

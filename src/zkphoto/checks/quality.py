@@ -225,7 +225,7 @@ def check_red_eye(ctx, rule: RedEyeRule) -> Verdict:
     for side, px in (("left", fr_l), ("right", fr_r)):
         if px is None:
             continue
-        lab = rgb_to_lab(px.astype(np.float64))
+        lab = rgb_to_lab(px)
         hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1]))
         red = (lab[:, 1] >= rule.min_a) & (hue >= -30) & (hue <= 60) & (lab[:, 0] >= rule.min_lightness)
         fracs[side] = float(red.mean())
@@ -351,7 +351,7 @@ class TintRule(Rule):
     max_tint_delta_e: float = Field(gt=0, description="largest chromatic CIEDE2000 between lens-area skin and cheeks")
 
 
-def _median_lab(rgb: np.ndarray, mask: np.ndarray, n: int = 4000) -> np.ndarray:
+def _median_lab(rgb: np.ndarray, mask: np.ndarray, n: int = 2000) -> np.ndarray:
     """Median CIELAB of the pixels of ``rgb`` under ``mask`` (of at most ``n`` of them, evenly
     spread)."""
     i = np.flatnonzero(mask)
@@ -397,15 +397,14 @@ def check_glasses_tinted(ctx, rule: TintRule) -> Verdict:
     ys = np.arange(y0, y1, dtype=np.float32)[:, None]
     xs = np.arange(x0, x1, dtype=np.float32)[None, :]
     e = np.minimum(*[((xs - cx) / ax) ** 2 + ((ys - cy) / ay) ** 2 for cx, cy in cen])
-    eyes = rg._dilate(_fill_crop(shape, conts[0], x0, y0) | _fill_crop(shape, conts[1], x0, y0),
-                      max(1, int(round(0.25 * ew))))
     brows_pts = [rg.brow_points(ctx, sd) for sd in ("left", "right")]
-    brows = rg._dilate(_fill_crop(shape, rg._hull(brows_pts[0]), x0, y0) | _fill_crop(shape, rg._hull(brows_pts[1]), x0, y0),
-                       max(1, int(round(0.1 * ew))))
-    oval = _fill_crop(shape, face.landmarks[list(rg.FACE_OVAL)], x0, y0)
+    r_eye, r_brow = max(1, int(round(0.25 * ew))), max(1, int(round(0.1 * ew)))
+    cut = rg.grown_polygons(shape, [(conts[0], r_eye), (conts[1], r_eye), (rg._hull(brows_pts[0]), r_brow),
+                                    (rg._hull(brows_pts[1]), r_brow)], (x0, y0))
+    skin = _fill_crop(shape, face.landmarks[list(rg.FACE_OVAL)], x0, y0) & ~cut
     brow_top = float(min(p[:, 1].min() for p in brows_pts))
-    inside = (e >= 0.5) & (e <= 1.0) & ~eyes & ~brows & oval
-    ref = (e > 1.7) & (e <= 3.2) & ~eyes & ~brows & oval & (ys >= brow_top)
+    inside = (e >= 0.5) & (e <= 1.0) & skin
+    ref = (e > 1.7) & (e <= 3.2) & skin & (ys >= brow_top)
     if inside.sum() < 12 or ref.sum() < 12:
         raise NotAssessable("眼周皮肤区域太小，无法判断镜片颜色", "too little skin around the eyes to judge lens tint")
     crop = rgb[y0:y1, x0:x1]

@@ -54,6 +54,7 @@ _SRGB_TO_XYZ = np.array(
     ]
 )
 _XYZ_TO_SRGB = np.linalg.inv(_SRGB_TO_XYZ)
+_XYZ_TO_SRGB_ROWS = _XYZ_TO_SRGB.tolist()
 
 
 def srgb_to_linear(v: np.ndarray) -> np.ndarray:
@@ -154,6 +155,8 @@ def subsample(a: np.ndarray, step: int) -> np.ndarray:
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     """CIELAB (…×3, D65) → sRGB values 0–255 (float64, clipped to the gamut)."""
     L = np.asarray(lab, dtype=np.float64)
+    if L.shape == (3,):  # one colour: plain floats
+        return np.array(_lab_to_rgb_one(*L.tolist()))
     fy = (L[..., 0] + 16.0) / 116.0
     fx = fy + L[..., 1] / 500.0
     fz = fy - L[..., 2] / 200.0
@@ -163,6 +166,22 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
 
     xyz = np.stack([finv(fx) * D65_WHITE[0], finv(fy), finv(fz) * D65_WHITE[2]], axis=-1)
     return linear_to_srgb(xyz @ _XYZ_TO_SRGB.T)
+
+
+def _lab_to_rgb_one(L: float, a: float, b: float) -> list[float]:
+    """``lab_to_rgb`` of one colour, in plain floats (the same arithmetic)."""
+    fy = (L + 16.0) / 116.0
+    fx, fz = fy + a / 500.0, fy - b / 200.0
+
+    def finv(f):
+        return f**3 if f > 6.0 / 29.0 else (f - 4.0 / 29.0) / _KAPPA
+
+    xyz = (finv(fx) * D65_WHITE[0], finv(fy), finv(fz) * D65_WHITE[2])
+    out = []
+    for row in _XYZ_TO_SRGB_ROWS:
+        c = min(max(row[0] * xyz[0] + row[1] * xyz[1] + row[2] * xyz[2], 0.0), 1.0)
+        out.append(255.0 * (12.92 * c if c <= 0.0031308 else 1.055 * c ** (1 / 2.4) - 0.055))
+    return out
 
 
 def delta_e_2000(

@@ -12,10 +12,13 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import statistics
 import threading
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .stats import median, percentiles
 
 _LOCK = threading.Lock()
 _MODELS: dict[str, object] = {}
@@ -342,15 +345,19 @@ def refine_hair_top(rgb: np.ndarray, mask: np.ndarray, geo: FaceGeometry, coarse
     else:
         k = 1.0
     split = int(round((top_end - top_start) * k))
-    bg_pixels = region[:split][mreg[:split] < 0.2]
+    top = np.ascontiguousarray(region[:split]).reshape(-1, 3)
+    bg_pixels = np.take(top, np.flatnonzero(mreg[:split] < 0.2), axis=0)
     if len(bg_pixels) < 50:
         return coarse, "mask"
-    mu = np.median(bg_pixels, axis=0)
-    spread = float(np.percentile(np.linalg.norm(bg_pixels - mu, axis=1), 95))
+    mu = median(bg_pixels, axis=0)
+    ones = np.ones(3, np.float32)
+    d = bg_pixels - mu
+    spread = float(percentiles(np.sqrt((d * d) @ ones), (95,))[0])
     if spread > 20:  # not a plain background
         return coarse, "mask"
     patch = cv2.GaussianBlur(region[split:], (3, 3), 0)
-    dist = np.linalg.norm(patch - mu, axis=2)
+    d = patch - mu
+    dist = np.sqrt((d * d) @ ones)
     fg = dist > max(3.0 * spread, 18.0)
     cover = np.maximum.accumulate(fg, axis=0).mean(axis=1)
     y = _first_crossing(cover, 0.25)
@@ -378,12 +385,11 @@ def shoulder_points(mask: np.ndarray, geo: FaceGeometry, threshold: float = 0.5)
             if x < 0 or x >= w:
                 continue
             col = mask[start:, x] >= threshold
-            idx = np.nonzero(col)[0]
-            if idx.size == 0:
+            if not col.any():
                 continue
-            ys.append(start + idx[0])
+            ys.append(start + int(col.argmax()))
             xs.append(x)
         if len(ys) < 3:
             return None
-        out.append((float(np.median(xs)), float(np.median(ys))))
+        out.append((float(statistics.median(xs)), float(statistics.median(ys))))
     return out[0], out[1]
