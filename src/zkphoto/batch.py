@@ -119,7 +119,9 @@ def _worker_init(spec_path: str, thumbs: bool) -> None:
     _W["zips"] = {}
     _W["want_rss"] = os.environ.get("ZKPHOTO_REPORT_RSS") == "1"  # benchmarks
     from .measure.face import warm_up
+    from .threads import single_threaded
 
+    single_threaded()  # every core runs a worker: no helper threads competing with them
     warm_up()
 
 

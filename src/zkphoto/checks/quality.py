@@ -199,7 +199,8 @@ def _disc_pixels(ctx, side: str, radius_frac: float) -> np.ndarray | None:
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(W, x1), min(H, y1)
     if x1 <= x0 or y1 <= y0:
         return None
-    yy, xx = np.mgrid[y0:y1, x0:x1]
+    yy = np.arange(y0, y1, dtype=np.float64)[:, None]
+    xx = np.arange(x0, x1, dtype=np.float64)[None, :]
     disc = (xx + 0.5 - cx) ** 2 + (yy + 0.5 - cy) ** 2 <= rr * rr
     cont = rg.eye_contour(ctx, side)
     m = np.zeros((y1 - y0, x1 - x0), np.uint8)

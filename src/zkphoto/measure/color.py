@@ -20,12 +20,12 @@ def colourfulness(rgb: np.ndarray, max_side: int = 256) -> float:
     h, w = rgb.shape[:2]
     step = max(1, int(np.ceil(max(h, w) / max_side)))
     a = subsample(np.asarray(rgb), step).astype(np.float32)
-    r, g, b = cv2.split(a)
-    rg = r - g
-    yb = 0.5 * (r + g) - b
-    (m_rg,), (s_rg,) = (v.ravel() for v in cv2.meanStdDev(rg))
-    (m_yb,), (s_yb,) = (v.ravel() for v in cv2.meanStdDev(yb))
-    return float(np.sqrt(s_rg**2 + s_yb**2) + 0.3 * np.sqrt(m_rg**2 + m_yb**2))
+    opp = cv2.transform(a, _OPPONENT)  # rg = R − G, yb = (R + G)/2 − B
+    mean, std = (v.ravel() for v in cv2.meanStdDev(opp))
+    return float(math.hypot(std[0], std[1]) + 0.3 * math.hypot(mean[0], mean[1]))
+
+
+_OPPONENT = np.array([[1.0, -1.0, 0.0], [0.5, 0.5, -1.0]], np.float32)
 
 
 def chroma_fraction(rgb: np.ndarray, min_chroma: float = 12.0, max_side: int = 256) -> float:
@@ -206,63 +206,62 @@ def delta_e_2000(
     x2 = np.asarray(lab2, dtype=np.float64)
     if x1.ndim == 1 and x2.ndim == 1:  # one pair: plain floats are far cheaper than numpy calls
         return np.float64(_de2000_pair(*x1.tolist(), *x2.tolist(), kl, kc, kh))
-    L1, a1, b1 = x1[..., 0], x1[..., 1], x1[..., 2]
-    L2, a2, b2 = x2[..., 0], x2[..., 1], x2[..., 2]
-    c_bar = (np.sqrt(a1 * a1 + b1 * b1) + np.sqrt(a2 * a2 + b2 * b2)) * 0.5
+    if x1.shape != x2.shape and not (x2.ndim == 1 and x1.ndim == 2) and not (x1.ndim == 1 and x2.ndim == 2):
+        x1, x2 = np.broadcast_arrays(x1, x2)
+    shape = x1.shape[:-1] if x1.ndim >= x2.ndim else x2.shape[:-1]
+    # both colours stacked channel-major, 2 × 3 × n: the per-colour terms take one call each
+    P = np.empty((2, 3, math.prod(shape)))
+    P[0] = x1.reshape(-1, 3).T if x1.ndim > 1 else x1[:, None]
+    P[1] = x2.reshape(-1, 3).T if x2.ndim > 1 else x2[:, None]
+    L, a, b = P[:, 0], P[:, 1], P[:, 2]  # each 2 × n
+    bb = b * b
+    c_bar = np.sqrt(a * a + bb).sum(axis=0) * 0.5
     c7 = _pow7(c_bar)
-    g1 = 1.0 + 0.5 * (1.0 - np.sqrt(c7 / (c7 + _25_7)))
-    a1p, a2p = g1 * a1, g1 * a2
-    c1p = np.sqrt(a1p * a1p + b1 * b1)
-    c2p = np.sqrt(a2p * a2p + b2 * b2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r1 = np.where(c1p > 0, 1.0 / c1p, 0.0)
-        r2 = np.where(c2p > 0, 1.0 / c2p, 0.0)
-    u1x, u1y, u2x, u2y = a1p * r1, b1 * r1, a2p * r2, b2 * r2  # unit hue vectors (0 if achromatic)
-    cc = c1p * c2p
+    g1 = 1.5 - 0.5 * np.sqrt(c7 / (c7 + _25_7))
+    ap = a * g1
+    cp = np.sqrt(ap * ap + bb)
+    r = np.divide(1.0, cp, out=np.zeros_like(cp), where=cp > 0)
+    ux, uy = ap * r, b * r  # unit hue vectors (0 when achromatic), 2 × n
+    cc = cp[0] * cp[1]
 
-    dl = L2 - L1
-    dc = c2p - c1p
-    ex, ey = u1x - u2x, u1y - u2y
-    dH = np.sqrt(cc) * np.sqrt(ex * ex + ey * ey)
-    dH = np.where(u1x * u2y - u1y * u2x < 0, -dH, dH)
+    dl = L[1] - L[0]
+    dc = cp[1] - cp[0]
+    ex, ey = ux[0] - ux[1], uy[0] - uy[1]
+    dH = np.sqrt(cc * (ex * ex + ey * ey))
+    dH = np.where(ux[0] * uy[1] - uy[0] * ux[1] < 0, -dH, dH)
 
     # mean hue: direction of u1 + u2 (the other colour's hue when one is achromatic, 0 when both)
-    vx, vy = u1x + u2x, u1y + u2y
+    vx, vy = ux[0] + ux[1], uy[0] + uy[1]
     vn = np.sqrt(vx * vx + vy * vy)
-    opposite = (vn < 1e-9) & (cc > 0)
-    vx = np.where(vn < 1e-9, 1.0, vx)
-    vy = np.where(vn < 1e-9, 0.0, vy)
-    vn = np.where(vn < 1e-9, 1.0, vn)
-    if np.any(opposite):  # exactly opposite hues: Sharma's rule takes (h'1 + h'2) / 2
-        hb = np.radians(0.5 * (np.degrees(np.arctan2(b1, a1p)) % 360.0 + np.degrees(np.arctan2(b2, a2p)) % 360.0))
-        vx = np.where(opposite, np.cos(hb), vx)
-        vy = np.where(opposite, np.sin(hb), vy)
+    flat = vn < 1e-9
+    if flat.any():
+        opposite = flat & (cc > 0)
+        vx, vy, vn = np.where(flat, 1.0, vx), np.where(flat, 0.0, vy), np.where(flat, 1.0, vn)
+        if opposite.any():  # exactly opposite hues: Sharma's rule takes (h'1 + h'2) / 2
+            h = np.degrees(np.arctan2(b, ap)) % 360.0
+            hb = np.radians(0.5 * (h[0] + h[1]))
+            vx = np.where(opposite, np.cos(hb), vx)
+            vy = np.where(opposite, np.sin(hb), vy)
     c1, s1 = vx / vn, vy / vn
     c2, s2 = c1 * c1 - s1 * s1, 2.0 * s1 * c1
     c3, s3 = c2 * c1 - s2 * s1, s2 * c1 + c2 * s1
     c4, s4 = c2 * c2 - s2 * s2, 2.0 * s2 * c2
-    t = (
-        1.0
-        - 0.17 * (c1 * _COS30 + s1 * _SIN30)  # cos(h̄ − 30°)
-        + 0.24 * c2  # cos(2h̄)
-        + 0.32 * (c3 * _COS6 - s3 * _SIN6)  # cos(3h̄ + 6°)
-        - 0.20 * (c4 * _COS63 + s4 * _SIN63)  # cos(4h̄ − 63°)
-    )
-    h_bar = np.degrees(np.arctan2(s1, c1))
-    h_bar = np.where(h_bar < 0, h_bar + 360.0, h_bar)
-    u = (h_bar - 275.0) * (1.0 / 25.0)
-    d_theta = 30.0 * np.exp(-(u * u))
-    cp_bar = (c1p + c2p) * 0.5
+    # T = 1 − 0.17 cos(h̄ − 30°) + 0.24 cos(2h̄) + 0.32 cos(3h̄ + 6°) − 0.20 cos(4h̄ − 63°)
+    t = (1.0 + _T1C * c1 + _T1S * s1 + 0.24 * c2 + _T3C * c3 + _T3S * s3 + _T4C * c4 + _T4S * s4)
+    h_bar = np.arctan2(s1, c1) * _DEG
+    h_bar += np.where(h_bar < 0, 360.0 - 275.0, -275.0)  # h̄ − 275°, h̄ in 0…360°
+    d_theta = np.exp(h_bar * h_bar * (-1.0 / 625.0))  # Δθ / 30°
+    cp_bar = (cp[0] + cp[1]) * 0.5
     cp7 = _pow7(cp_bar)
-    rc = 2.0 * np.sqrt(cp7 / (cp7 + _25_7))
-    l50 = (L1 + L2) * 0.5 - 50.0
-    l50 = l50 * l50
+    l50 = (L[0] + L[1]) * 0.5 - 50.0
+    l50 *= l50
     sl = 1.0 + 0.015 * l50 / np.sqrt(20.0 + l50)
     sc = 1.0 + 0.045 * cp_bar
     sh = 1.0 + 0.015 * cp_bar * t
-    rt = -np.sin(np.radians(2.0 * d_theta)) * rc
+    rt = np.sin(d_theta * (np.pi / 3.0)) * np.sqrt(cp7 / (cp7 + _25_7)) * -2.0  # −sin(2Δθ)·R_C
     tl, tc, th = dl / (kl * sl), dc / (kc * sc), dH / (kh * sh)
-    return np.sqrt(np.maximum(tl * tl + tc * tc + th * th + rt * tc * th, 0.0))
+    out = np.sqrt(np.maximum(tl * tl + tc * tc + th * th + rt * tc * th, 0.0))
+    return out.reshape(shape)
 
 
 _25_7 = 25.0**7
@@ -315,6 +314,10 @@ def _de2000_pair(L1, a1, b1, L2, a2, b2, kl, kc, kh) -> float:
 _COS30, _SIN30 = np.cos(np.radians(30.0)), np.sin(np.radians(30.0))
 _COS6, _SIN6 = np.cos(np.radians(6.0)), np.sin(np.radians(6.0))
 _COS63, _SIN63 = np.cos(np.radians(63.0)), np.sin(np.radians(63.0))
+_T1C, _T1S = -0.17 * _COS30, -0.17 * _SIN30
+_T3C, _T3S = 0.32 * _COS6, -0.32 * _SIN6
+_T4C, _T4S = -0.20 * _COS63, -0.20 * _SIN63
+_DEG = 180.0 / np.pi
 
 
 def _pow7(x: np.ndarray) -> np.ndarray:

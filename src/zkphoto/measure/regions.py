@@ -729,35 +729,43 @@ def inter_ocular(ctx) -> float:
     return float(np.hypot(f.right_eye[0] - f.left_eye[0], f.right_eye[1] - f.left_eye[1]))
 
 
+def _eye_parts(ctx) -> dict:
+    """Iris (x, y, radius), eye-opening contour and brow points of each eye by image side
+    (cached: several checks read them)."""
+
+    def make():
+        lm = ctx.face.landmarks
+        parts = {}
+        for c, ring, cont, brow in ((IRIS_L_CENTRE, IRIS_L_RING, EYE_L_CONTOUR, BROW_L),
+                                    (IRIS_R_CENTRE, IRIS_R_RING, EYE_R_CONTOUR, BROW_R)):
+            cx, cy = float(lm[c, 0]), float(lm[c, 1])
+            r = float(np.mean(np.hypot(lm[list(ring), 0] - cx, lm[list(ring), 1] - cy)))
+            parts[c] = ((cx, cy, r), lm[list(cont), :2], lm[list(brow), :2])
+        a, b = parts[IRIS_L_CENTRE], parts[IRIS_R_CENTRE]
+        out = {}
+        # each part goes to the side its own landmarks are on (as the separate look-ups did)
+        out["iris"] = dict(zip(("left", "right"), (a[0], b[0]) if a[0][0] <= b[0][0] else (b[0], a[0])))
+        out["eye"] = dict(zip(("left", "right"), (a[1], b[1]) if a[1][:, 0].mean() <= b[1][:, 0].mean() else (b[1], a[1])))
+        out["brow"] = dict(zip(("left", "right"), (a[2], b[2]) if a[2][:, 0].mean() <= b[2][:, 0].mean() else (b[2], a[2])))
+        return out
+
+    return cached(ctx, "eye_parts", make)
+
+
 def iris(ctx, side: str) -> tuple[float, float, float]:
     """Iris centre (x, y) and radius (mean distance of the 4 iris-ring landmarks) of the eye on
     the image's ``side`` ("left" or "right")."""
-    lm = ctx.face.landmarks
-    a = (IRIS_L_CENTRE, IRIS_L_RING)
-    b = (IRIS_R_CENTRE, IRIS_R_RING)
-    if lm[a[0], 0] > lm[b[0], 0]:
-        a, b = b, a
-    c, ring = a if side == "left" else b
-    cx, cy = lm[c, 0], lm[c, 1]
-    r = float(np.mean(np.hypot(lm[list(ring), 0] - cx, lm[list(ring), 1] - cy)))
-    return float(cx), float(cy), r
+    return _eye_parts(ctx)["iris"][side]
 
 
 def eye_contour(ctx, side: str) -> np.ndarray:
     """The eye-opening contour (16×2, full-res) of the eye on the image's ``side``."""
-    lm = ctx.face.landmarks
-    a, b = lm[list(EYE_L_CONTOUR), :2], lm[list(EYE_R_CONTOUR), :2]
-    if a[:, 0].mean() > b[:, 0].mean():
-        a, b = b, a
-    return a if side == "left" else b
+    return _eye_parts(ctx)["eye"][side]
 
 
 def brow_points(ctx, side: str) -> np.ndarray:
-    lm = ctx.face.landmarks
-    a, b = lm[list(BROW_L), :2], lm[list(BROW_R), :2]
-    if a[:, 0].mean() > b[:, 0].mean():
-        a, b = b, a
-    return a if side == "left" else b
+    """The eyebrow landmarks (10×2, full-res) on the image's ``side``."""
+    return _eye_parts(ctx)["brow"][side]
 
 
 # --------------------------------------------------------------------------- clothing
@@ -936,11 +944,15 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0,
         c0, size = 0, 8
         while c0 < k:
             c1 = min(k, c0 + size)
-            lum = _edge_lum(a, name, c0, c1, gray)
-            lm = lum.mean(axis=1)
+            lum = _edge_lum(a, name, c0, c1, gray)  # uint8 lines × pixels
+            lm = cv2.reduce(lum, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)[:, 0]
             if first_l is None:
                 first_l = float(lm[0])
-            ok = (np.abs(lum - lm[:, None]) <= tol).sum(axis=1) >= 0.9 * lum.shape[1]
+            # |luma − line mean| ≤ tol, in integers: luma within [⌈mean − tol⌉, ⌊mean + tol⌋]
+            lo_ = np.ceil(lm - tol).astype(np.int16)[:, None]
+            hi_ = np.floor(lm + tol).astype(np.int16)[:, None]
+            within = np.count_nonzero((lum >= lo_) & (lum <= hi_), axis=1)
+            ok = within >= 0.9 * lum.shape[1]
             ok &= np.abs(lm - first_l) <= tol / 2
             n_ok = len(ok) if ok.all() else int(np.argmin(ok))
             if c0 == 0 and n_ok >= 2:
@@ -964,8 +976,8 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0,
         # the innermost); the interior: the second line past the strip
         colour = np.array(cv2.mean(_edge_block(a, name, 0, max(1, width - 1)))[:3])
         j = min(width + 2, k - 1)
-        line = _edge_block(a, name, j, j + 1).reshape(-1, 3)
-        interior = rgb_to_lab(line.astype(np.float64))
+        line = np.ascontiguousarray(_edge_block(a, name, j, j + 1)).reshape(-1, 3)
+        interior = rgb_to_lab(line[:: max(1, len(line) // 256)])  # ≤ 512 evenly spread pixels
         contrast = float(median(delta_e_2000(interior, rgb_to_lab(colour))))
         out[name] = {"width": int(width), "contrast": contrast,
                      "colour_rgb": [int(round(v)) for v in colour]}
@@ -985,7 +997,7 @@ def _edge_block(a: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:
 
 
 def _edge_lum(rgb: np.ndarray, edge: str, c0: int, c1: int, gray: np.ndarray | None = None) -> np.ndarray:
-    """BT.601 luma (lines × pixels, float32) of lines ``c0``…``c1`` − 1 parallel to ``edge``, in
+    """BT.601 luma (lines × pixels, uint8) of lines ``c0``…``c1`` − 1 parallel to ``edge``, in
     order from the edge (from ``gray`` if given, else converted from just those lines)."""
     import cv2
 
@@ -996,7 +1008,7 @@ def _edge_lum(rgb: np.ndarray, edge: str, c0: int, c1: int, gray: np.ndarray | N
     if edge in ("bottom", "right"):
         g = g[::-1] if edge == "bottom" else g[:, ::-1]
     # C order: a transposed view would stay column-major and make every row reduction strided
-    return np.ascontiguousarray(g if edge in ("top", "bottom") else g.T, dtype=np.float32)
+    return np.ascontiguousarray(g if edge in ("top", "bottom") else g.T)
 
 
 def _edge_colour(rgb: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:

@@ -13,7 +13,9 @@ def warm() -> None:
     """Pool initializer: load the spec files and the face models once per worker."""
     global _READY
     from ..measure.face import warm_up
+    from ..threads import single_threaded
 
+    single_threaded()  # every core runs a worker: no helper threads competing with them
     warm_up()
     _READY = True
 
