@@ -165,8 +165,8 @@ def _worker_run(args: tuple[Item, bool]) -> dict[str, Any]:
         rec = _crash_report(item.name, _W["spec"], e)
         if item.extra:
             rec["extra"] = item.extra
-    if _W.get("want_rss"):
-        rec["worker"] = {"pid": os.getpid(), "peak_rss_kb": _peak_rss_kb()}
+    if _W.get("want_rss"):  # benchmarks: who did it, peak memory, when it finished
+        rec["worker"] = {"pid": os.getpid(), "peak_rss_kb": _peak_rss_kb(), "done_at": time.monotonic()}
     return rec
 
 

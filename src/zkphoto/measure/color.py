@@ -237,11 +237,17 @@ def delta_e_2000(
     if flat.any():
         opposite = flat & (cc > 0)
         vx, vy, vn = np.where(flat, 1.0, vx), np.where(flat, 0.0, vy), np.where(flat, 1.0, vn)
-        if opposite.any():  # exactly opposite hues: Sharma's rule takes (h'1 + h'2) / 2
+        if opposite.any():
+            # opposite hues: the mean hue is ill-defined; follow Sharma's angle rules exactly
+            # (their rounding decides which side of 180° the difference falls)
             h = np.degrees(np.arctan2(b, ap)) % 360.0
-            hb = np.radians(0.5 * (h[0] + h[1]))
+            hs, hd = h[0] + h[1], h[1] - h[0]
+            hb = np.where(np.abs(hd) <= 180.0, hs / 2.0, np.where(hs < 360.0, (hs + 360.0) / 2.0, (hs - 360.0) / 2.0))
+            hd = np.where(hd > 180.0, hd - 360.0, np.where(hd < -180.0, hd + 360.0, hd))
+            hb = np.radians(hb)
             vx = np.where(opposite, np.cos(hb), vx)
             vy = np.where(opposite, np.sin(hb), vy)
+            dH = np.where(opposite, 2.0 * np.sqrt(cc) * np.sin(np.radians(hd) / 2.0), dH)
     c1, s1 = vx / vn, vy / vn
     c2, s2 = c1 * c1 - s1 * s1, 2.0 * s1 * c1
     c3, s3 = c2 * c1 - s2 * s1, s2 * c1 + c2 * s1

@@ -1,0 +1,197 @@
+"""The fast numeric kernels the measurements are built on, against their plain definitions.
+
+Speed work replaced numpy's median/percentile, strided subsampling, dilation, the CIEDE2000
+hue terms and the per-colour conversions with cheaper equivalents.  Each is checked here
+against the straightforward formulation it replaces (numpy's own functions, a reference
+CIEDE2000 written angle by angle as in Sharma et al., OpenCV's morphological dilation), on
+random data including the edge cases (even/odd lengths, achromatic and opposite hues, image
+sizes that are not a multiple of the step), so a faster kernel cannot drift from the measure
+it stands for.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from zkphoto.measure import regions as rg
+from zkphoto.measure.color import (colourfulness, delta_e_2000, delta_e_2000_pair, lab_to_rgb,
+                                   rgb_to_lab, subsample)
+from zkphoto.measure.stats import median, percentiles
+from zkphoto.threads import single_threaded
+
+RNG = np.random.default_rng(20261124)
+
+
+# --------------------------------------------------------------------------- order statistics
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 11, 999, 4000])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.uint8])
+def test_median_and_percentiles_match_numpy(n, dtype):
+    x = (RNG.random((n, 3)) * 100).astype(dtype)
+    np.testing.assert_allclose(median(x, axis=0), np.median(x, axis=0), rtol=1e-6)
+    np.testing.assert_allclose(median(x[:, 1]), np.median(x[:, 1]), rtol=1e-6)
+    np.testing.assert_allclose(median(np.asfortranarray(x), axis=0), np.median(x, axis=0), rtol=1e-6)
+    for q in (0, 1, 5, 50, 90, 95, 99, 100):
+        np.testing.assert_allclose(percentiles(x, (q,))[0], np.percentile(x, q, axis=0), rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(percentiles(x[:, 0], (q,))[0], np.percentile(x[:, 0], q), rtol=1e-5, atol=1e-4)
+
+
+def test_median_of_a_2d_mask_selection_is_the_flat_median():
+    x = RNG.random((37, 41)).astype(np.float32)
+    m = RNG.random((37, 41)) > 0.5
+    assert float(median(x[m])) == pytest.approx(float(np.median(x[m])), rel=1e-6)
+
+
+# --------------------------------------------------------------------------- sampling and colour
+
+@pytest.mark.parametrize("shape", [(640, 480, 3), (641, 479, 3), (100, 7, 3), (640, 480), (33, 35, 3), (1201, 901, 3)])
+@pytest.mark.parametrize("step", [1, 2, 3, 4, 5, 7])
+def test_subsample_is_exactly_every_step_th_pixel(shape, step):
+    a = (RNG.random(shape) * 255).astype(np.uint8)
+    b = subsample(a, step)
+    assert b.shape == a[::step, ::step].shape
+    assert np.array_equal(b, a[::step, ::step])
+    view = (RNG.random((700, 500, 3)) * 255).astype(np.uint8)[10:650, 7:487]  # not contiguous
+    assert np.array_equal(subsample(view, step), view[::step, ::step])
+
+
+def _lab_reference(rgb: np.ndarray) -> np.ndarray:
+    """sRGB (D65) → CIELAB straight from the definitions, in float64."""
+    c = np.asarray(rgb, np.float64) / 255.0
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    m = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
+                  [0.0193339, 0.1191920, 0.9503041]])
+    xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (64, 3), (5000, 3), (30, 40, 3), (214, 160, 3)])
+def test_rgb_to_lab_fast_paths_match_the_definition(shape):
+    x = (RNG.random(shape) * 255).astype(np.uint8)
+    got = rgb_to_lab(x)
+    assert got.shape == shape
+    np.testing.assert_allclose(got, _lab_reference(x), atol=2e-3)
+
+
+def test_rgb_to_lab_step_is_the_subsampled_conversion():
+    x = (RNG.random((641, 481, 3)) * 255).astype(np.uint8)
+    np.testing.assert_allclose(rgb_to_lab(x, step=3), _lab_reference(x[::3, ::3]), atol=2e-3)
+
+
+def test_lab_to_rgb_one_colour_matches_the_array_path():
+    lab = np.column_stack([RNG.uniform(0, 100, 500), RNG.uniform(-90, 90, 500), RNG.uniform(-90, 90, 500)])
+    many = lab_to_rgb(lab)
+    for i in range(0, 500, 7):
+        np.testing.assert_allclose(lab_to_rgb(lab[i]), many[i], atol=1e-9)
+
+
+def _de2000_angles(lab1, lab2):
+    """CIEDE2000 written angle by angle, as in Sharma, Wu & Dalal (2005)."""
+    x1, x2 = np.asarray(lab1, np.float64), np.asarray(lab2, np.float64)
+    L1, a1, b1 = np.moveaxis(x1, -1, 0)
+    L2, a2, b2 = np.moveaxis(x2, -1, 0)
+    cb = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(cb**7 / (cb**7 + 25.0**7)))
+    a1p, a2p = (1 + g) * a1, (1 + g) * a2
+    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
+    h1 = np.where((a1p == 0) & (b1 == 0), 0, np.degrees(np.arctan2(b1, a1p)) % 360)
+    h2 = np.where((a2p == 0) & (b2 == 0), 0, np.degrees(np.arctan2(b2, a2p)) % 360)
+    z = c1p * c2p == 0
+    dh = h2 - h1
+    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
+    dh = np.where(z, 0, dh)
+    dH = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh) / 2)
+    hs = h1 + h2
+    hb = np.where(z, hs, np.where(np.abs(h1 - h2) <= 180, hs / 2, np.where(hs < 360, (hs + 360) / 2, (hs - 360) / 2)))
+    t = (1 - 0.17 * np.cos(np.radians(hb - 30)) + 0.24 * np.cos(np.radians(2 * hb))
+         + 0.32 * np.cos(np.radians(3 * hb + 6)) - 0.20 * np.cos(np.radians(4 * hb - 63)))
+    cpb = (c1p + c2p) / 2
+    rc = 2 * np.sqrt(cpb**7 / (cpb**7 + 25.0**7))
+    l50 = ((L1 + L2) / 2 - 50) ** 2
+    sl, sc, sh = 1 + 0.015 * l50 / np.sqrt(20 + l50), 1 + 0.045 * cpb, 1 + 0.015 * cpb * t
+    rt = -np.sin(np.radians(60 * np.exp(-(((hb - 275) / 25) ** 2)))) * rc
+    tl, tc, th = (L2 - L1) / sl, (c2p - c1p) / sc, dH / sh
+    return np.sqrt(tl**2 + tc**2 + th**2 + rt * tc * th)
+
+
+def test_ciede2000_vector_and_pair_paths_match_the_angle_formulation():
+    n = 4000
+    a = np.column_stack([RNG.uniform(0, 100, n), RNG.uniform(-120, 120, n), RNG.uniform(-120, 120, n)])
+    b = a + RNG.normal(0, 8, (n, 3))
+    b[:300] = np.column_stack([RNG.uniform(0, 100, 300), RNG.uniform(-120, 120, 300), RNG.uniform(-120, 120, 300)])
+    a[300:400, 1:] = 0  # achromatic first colour
+    b[400:500, 1:] = 0  # achromatic second colour
+    b[500:600] = a[500:600]  # identical
+    b[600:700] = a[600:700] * [1, -1, -1]  # exactly opposite hues
+    ref = _de2000_angles(a, b)
+    np.testing.assert_allclose(delta_e_2000(a, b), ref, atol=1e-9)
+    assert np.all(delta_e_2000(a[500:600], b[500:600]) == 0)
+    for i in range(0, n, 97):
+        assert delta_e_2000_pair(a[i].tolist(), b[i].tolist()) == pytest.approx(ref[i], abs=1e-9)
+        assert float(delta_e_2000(a[i], b[i])) == pytest.approx(ref[i], abs=1e-9)
+    # broadcasting: many colours against one, and a grid against a row
+    np.testing.assert_allclose(delta_e_2000(a[:50], b[7]), _de2000_angles(a[:50], b[7][None, :]), atol=1e-9)
+    grid = a[:12].reshape(3, 4, 3)
+    np.testing.assert_allclose(delta_e_2000(grid, b[:4]), _de2000_angles(grid, b[:4][None]), atol=1e-9)
+
+
+def test_colourfulness_matches_hasler_susstrunk():
+    rgb = (RNG.random((640, 480, 3)) * 255).astype(np.uint8)
+    a = rgb[::3, ::3].astype(np.float64)
+    rg_, yb = a[..., 0] - a[..., 1], 0.5 * (a[..., 0] + a[..., 1]) - a[..., 2]
+    want = math.hypot(rg_.std(), yb.std()) + 0.3 * math.hypot(rg_.mean(), yb.mean())
+    assert colourfulness(rgb) == pytest.approx(want, rel=1e-5)
+    grey = np.repeat((RNG.random((640, 480, 1)) * 255).astype(np.uint8), 3, axis=2)
+    assert colourfulness(grey) == pytest.approx(0.0, abs=1e-6)
+
+
+# --------------------------------------------------------------------------- masks
+
+def _ellipse_points(cx, cy, ax, ay, n=16, jitter=0.0):
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return np.column_stack([cx + ax * np.cos(t), cy + ay * np.sin(t)]) + RNG.normal(0, jitter, (n, 2))
+
+
+@pytest.mark.parametrize("r", [1, 2, 4, 10])
+def test_grown_polygons_match_a_disc_dilation_to_a_cell(r):
+    shape = (110, 190)
+    pts = _ellipse_points(90, 55, 25, 8, jitter=1.0)
+    grown = rg.grown_polygons(shape, [(pts, r)])
+    filled = rg.grown_polygons(shape, [(pts, 0)])
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    dil = cv2.dilate(filled.astype(np.uint8), k).astype(bool)
+    assert filled.sum() > 500 and (grown >= filled).all()
+    # the two differ only along the boundary: less than a one-cell-wide ring of it
+    perimeter = 2 * np.pi * math.sqrt(((25 + r) ** 2 + (8 + r) ** 2) / 2)
+    assert (grown ^ dil).sum() < perimeter
+    assert abs(int(grown.sum()) - int(dil.sum())) < 0.25 * perimeter
+
+
+@pytest.mark.parametrize("r", [2, 5, 6, 9])
+def test_dilate_and_erode_are_disc_operations(r):
+    m = np.zeros((120, 160), bool)
+    m[40:80, 50:110] = True
+    d = rg._dilate(m, r)
+    e = rg._erode(m, r)
+    # a rectangle grown by a disc: its sides move out by r, its corners round off
+    assert d[40 - r, 80] and not d[40 - r - 1, 80] and d[60, 50 - r] and not d[60, 50 - r - 1]
+    assert e[40 + r, 80] and not e[40 + r - 1, 80] and not d[40 - r, 50 - r]
+    assert (e <= m).all() and (m <= d).all()
+
+
+# --------------------------------------------------------------------------- threads
+
+def test_single_threaded_sets_opencv_to_one_thread():
+    before = cv2.getNumThreads()
+    try:
+        single_threaded()
+        assert cv2.getNumThreads() == 1
+        a = np.ones((200, 6)) @ np.ones((6, 3))  # BLAS still works
+        assert a[0, 0] == 6
+    finally:
+        cv2.setNumThreads(before)
