@@ -78,6 +78,13 @@ def test_rgb_to_lab_fast_paths_match_the_definition(shape):
     np.testing.assert_allclose(got, _lab_reference(x), atol=2e-3)
 
 
+def test_rgb_to_lab_of_near_black_uses_the_linear_segment():
+    x = np.zeros((80, 80, 3), np.uint8)
+    x[:40] = 3  # Y below (6/29)³: the linear part of f
+    x[40:, :40] = (0, 0, 9)
+    np.testing.assert_allclose(rgb_to_lab(x), _lab_reference(x), atol=2e-3)
+
+
 def test_rgb_to_lab_step_is_the_subsampled_conversion():
     x = (RNG.random((641, 481, 3)) * 255).astype(np.uint8)
     np.testing.assert_allclose(rgb_to_lab(x, step=3), _lab_reference(x[::3, ::3]), atol=2e-3)

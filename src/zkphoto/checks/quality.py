@@ -85,8 +85,8 @@ def check_exposure(ctx, rule: ExposureRule) -> Verdict:
 
     g = rg.grid(ctx)
     fr = rg.face_regions(ctx)
-    L = g.lab[..., 0][fr.box][fr.skin]
-    med = float(median(L))
+    L = np.ascontiguousarray(rg.skin_lab(ctx)[:, 0])
+    med = float(rg.skin_colour(ctx)[0])
     luma = cv2.cvtColor(np.ascontiguousarray(rg.grid_rgb(ctx)[fr.box]), cv2.COLOR_RGB2GRAY)[fr.skin]
     clipped = float(np.mean(luma >= rule.clip_level))
     measured = {"skin_lightness": round(med, 1), "skin_lightness_p95": round(float(percentiles(L, (95,))[0]), 1),
@@ -127,7 +127,7 @@ def _hotspots(ctx, fr: "rg.FaceRegions") -> tuple[float, float, tuple[int, int] 
     g = rg.grid(ctx)
     skin = fr.skin
     L = g.lab[..., 0][fr.box]
-    med = float(median(L[skin]))
+    med = float(rg.skin_colour(ctx)[0])
     level = min(90.0, med + 30.0)
     hot = skin & (L >= level)
     if not hot.any():

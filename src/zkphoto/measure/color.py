@@ -113,8 +113,8 @@ def rgb_to_lab(rgb: np.ndarray, step: int = 1) -> np.ndarray:
         lin = cv2.LUT(np.ascontiguousarray(a), _LIN_LUT.reshape(1, 256))
         t = cv2.transform(lin, _XYZ_NORM32)
         f = cv2.pow(t, 1.0 / 3.0)
-        low = t <= _EPS
-        if low.any():
+        if cv2.minMaxLoc(t.reshape(t.shape[0], -1))[0] <= _EPS:  # some very dark pixels
+            low = t <= _EPS
             f[low] = t[low] * np.float32(_KAPPA) + np.float32(4.0 / 29.0)
         return cv2.transform(f, _F_TO_LAB).reshape(shape)
     lin = _LIN_LUT[a] if a.dtype == np.uint8 else srgb_to_linear(a).astype(np.float32)

@@ -592,18 +592,17 @@ def shadow_profile(ctx) -> dict[str, Any]:
         ok = sector >= 0
         key = sector[ok] * nb + b[ok]
         vals = res[ok]
-        # per-group medians at once: sort by group, then by value within the group (one sort of
-        # group × 1024 + value: |L* residual| < 512)
-        comp = np.sort(key * 1024.0 + np.clip(vals, -500.0, 500.0))
-        key = np.rint(comp * (1.0 / 1024.0)).astype(np.intp)
-        vals = comp - key * 1024.0
-        starts = np.r_[0, np.nonzero(np.diff(key))[0] + 1]
-        ends = np.r_[starts[1:], len(key)]
-        counts = ends - starts
-        meds = 0.5 * (vals[starts + (counts - 1) // 2] + vals[starts + counts // 2])
+        # group the samples (a stable radix sort of the small group numbers), then the median
+        # of each group large enough to count
+        order = np.argsort(key.astype(np.int16), kind="stable")
+        key, vals = key[order], vals[order].astype(np.float64)
+        starts = np.r_[0, np.flatnonzero(np.diff(key)) + 1]
+        counts = np.diff(np.r_[starts, len(key)])
+        meds = [float(median(vals[a:a + c])) if c >= min_count else 0.0
+                for a, c in zip(starts.tolist(), counts.tolist())]
         sides: dict[str, float] = {}
         best = (0.0, None, None)
-        for a, cnt, med in zip(starts.tolist(), counts.tolist(), meds.tolist()):
+        for a, cnt, med in zip(starts.tolist(), counts.tolist(), meds):
             if cnt < min_count:
                 continue
             k, j = divmod(int(key[a]), nb)
@@ -725,6 +724,22 @@ def face_regions(ctx) -> FaceRegions:
     return cached(ctx, "face", make)
 
 
+def skin_lab(ctx) -> np.ndarray:
+    """CIELAB of the facial-skin grid cells (n × 3, cached; NotAssessable without a face)."""
+
+    def make():
+        fr = face_regions(ctx)
+        box = np.ascontiguousarray(grid(ctx).lab[fr.box]).reshape(-1, 3)
+        return rows(box, np.flatnonzero(fr.skin))
+
+    return cached(ctx, "skin_lab", make)
+
+
+def skin_colour(ctx) -> np.ndarray:
+    """Median CIELAB of the facial skin (cached)."""
+    return cached(ctx, "skin_colour", lambda: median(skin_lab(ctx), axis=0))
+
+
 def face_crop(ctx, pad: float = 0.25) -> tuple[np.ndarray, tuple[int, int]]:
     """Full-resolution RGB crop around the eyes, brows, nose and mouth (``pad`` × IOD around
     their landmarks) and its top-left (x, y)."""
@@ -831,7 +846,7 @@ def clothing(ctx) -> Clothing:
         lab = rows(g.lab.reshape(-1, 3), (cy + r0) * g.lab.shape[1] + cx)
         try:
             fr = face_regions(ctx)
-            skin = median(g.lab[fr.box][fr.skin], axis=0)
+            skin = skin_colour(ctx)
             lab = rows(lab, np.flatnonzero(_rownorm(lab - skin) >= 12.0))
         except NotAssessable:
             pass
