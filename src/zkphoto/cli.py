@@ -135,6 +135,10 @@ def batch(paths: tuple[str, ...], spec: str, out: Path, workers: int, resume: bo
     except OSError as e:
         raise click.BadParameter(f"cannot write {out}: {e.strerror or e}", param_hint="--out") from None
     progress = _Progress(len(items), quiet, lang)
+    if workers == 1:  # checked in this process: keep OpenCV/OpenBLAS helper threads out of it
+        from .threads import single_threaded
+
+        single_threaded()
     stats = run_batch(items, sp, journal, workers=workers, resume=resume,
                       thumbnails=thumbnails if ext in (".html", ".htm") else 0,
                       on_result=progress.update)
