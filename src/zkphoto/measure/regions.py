@@ -965,6 +965,11 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0,
     the median CIEDE2000 between the strip's colour (its lines but the innermost, which JPEG
     blends with the interior) and the pixels of the second line past it.  ``gray`` is the
     image's BT.601 luma if already computed.
+
+    The first 8 lines are read pixel by pixel; deeper lines (only reached along a plain edge)
+    from every other pixel, and line colours always from every other pixel: a line's mean and
+    its share of pixels near the mean are the same statistic either way, and a line drawn
+    parallel to the edge changes the line's mean however it is sampled.
     """
     import cv2
 
