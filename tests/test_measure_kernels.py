@@ -141,6 +141,12 @@ def test_ciede2000_vector_and_pair_paths_match_the_angle_formulation():
     for i in range(0, n, 97):
         assert delta_e_2000_pair(a[i].tolist(), b[i].tolist()) == pytest.approx(ref[i], abs=1e-9)
         assert float(delta_e_2000(a[i], b[i])) == pytest.approx(ref[i], abs=1e-9)
+    # float32 arithmetic for large, thresholded arrays (exactly opposite hues left out: which
+    # side of 180° their difference falls on is decided by rounding, in any precision)
+    single = delta_e_2000(a, b, single=True)
+    keep = np.r_[0:600, 700:n]
+    np.testing.assert_allclose(single[keep], ref[keep], atol=1e-4, rtol=1e-5)
+    assert np.isfinite(single).all()
     # broadcasting: many colours against one, and a grid against a row
     np.testing.assert_allclose(delta_e_2000(a[:50], b[7]), _de2000_angles(a[:50], b[7][None, :]), atol=1e-9)
     grid = a[:12].reshape(3, 4, 3)

@@ -516,7 +516,7 @@ def background_blobs(ctx, min_delta_e: float, min_area: float) -> list[Blob]:
         cand, at = cand[inbig], at[inbig]
         hit[:] = False
     if len(cand):
-        de = delta_e_2000(rows(lab, cand), rows(surf, cand))
+        de = delta_e_2000(rows(lab, cand), rows(surf, cand), single=True)
         hit.ravel()[at[de > min_delta_e]] = True
         de_map = np.zeros(reg.background.shape, np.float32)
         de_map.ravel()[at] = de
