@@ -57,6 +57,8 @@ def test_subsample_is_exactly_every_step_th_pixel(shape, step):
     assert np.array_equal(b, a[::step, ::step])
     view = (RNG.random((700, 500, 3)) * 255).astype(np.uint8)[10:650, 7:487]  # not contiguous
     assert np.array_equal(subsample(view, step), view[::step, ::step])
+    f = RNG.random(shape[:2]).astype(np.float32)  # a person mask
+    assert np.array_equal(subsample(f, step), f[::step, ::step])
 
 
 def _lab_reference(rgb: np.ndarray) -> np.ndarray:

@@ -128,19 +128,19 @@ def rgb_to_lab(rgb: np.ndarray, step: int = 1) -> np.ndarray:
 
 
 def subsample(a: np.ndarray, step: int) -> np.ndarray:
-    """``a[::step, ::step]`` as a new array.  uint8 images go through OpenCV's nearest-neighbour
-    resize at an exact integer scale (which picks exactly those pixels, reading only the rows it
-    needs): numpy copies 3-byte strided elements very slowly."""
+    """``a[::step, ::step]`` as a new array.  uint8 and float32 images go through OpenCV's
+    nearest-neighbour resize at an exact integer scale (which picks exactly those pixels,
+    reading only the rows it needs): numpy copies strided elements slowly."""
     a = np.asarray(a)
     if step <= 1:
         return np.ascontiguousarray(a)
     h, w = a.shape[:2]
-    if a.dtype != np.uint8 or h < 2 * step or w < 2 * step:
+    if a.dtype not in (np.uint8, np.float32) or a.ndim not in (2, 3) or h < 2 * step or w < 2 * step:
         return np.ascontiguousarray(a[::step, ::step])
     import cv2
 
     nh, nw = h // step, w // step  # rows/columns picked by the exact-scale resize
-    out = np.empty((-(-h // step), -(-w // step)) + a.shape[2:], np.uint8)
+    out = np.empty((-(-h // step), -(-w // step)) + a.shape[2:], a.dtype)
     src = a[: nh * step, : nw * step]
     if src.ndim == 3 and not src.flags.c_contiguous and src.strides[1] != src.shape[2]:
         src = np.ascontiguousarray(src)

@@ -177,7 +177,7 @@ def subject_regions(ctx) -> SubjectRegions:
 
         g = grid(ctx)
         s = g.step
-        pm = np.asarray(ctx.person_mask)[::s, ::s] >= 0.5
+        pm = subsample(np.asarray(ctx.person_mask), s) >= 0.5
         h, w = pm.shape
         n, labels = cv2.connectedComponents(pm.view(np.uint8), connectivity=8)
         face = _face_or_none(ctx)
