@@ -87,9 +87,9 @@ def test_rgb_to_lab_of_near_black_uses_the_linear_segment():
     np.testing.assert_allclose(rgb_to_lab(x), _lab_reference(x), atol=2e-3)
 
 
-def test_rgb_to_lab_step_is_the_subsampled_conversion():
+def test_rgb_to_lab_of_the_subsampled_grid_is_the_subsampled_conversion():
     x = (RNG.random((641, 481, 3)) * 255).astype(np.uint8)
-    np.testing.assert_allclose(rgb_to_lab(x, step=3), _lab_reference(x[::3, ::3]), atol=2e-3)
+    np.testing.assert_allclose(rgb_to_lab(subsample(x, 3)), _lab_reference(x[::3, ::3]), atol=2e-3)
 
 
 def test_lab_to_rgb_one_colour_matches_the_array_path():
@@ -176,8 +176,8 @@ def _ellipse_points(cx, cy, ax, ay, n=16, jitter=0.0):
 def test_grown_polygons_match_a_disc_dilation_to_a_cell(r):
     shape = (110, 190)
     pts = _ellipse_points(90, 55, 25, 8, jitter=1.0)
-    grown = rg.grown_polygons(shape, [(pts, r)])
-    filled = rg.grown_polygons(shape, [(pts, 0)])
+    grown = rg.polygon_mask(shape, [(pts, r)])
+    filled = rg.polygon_mask(shape, [(pts, 0)])
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     dil = cv2.dilate(filled.astype(np.uint8), k).astype(bool)
     assert filled.sum() > 500 and (grown >= filled).all()

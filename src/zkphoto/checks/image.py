@@ -182,7 +182,7 @@ def check_colorful(ctx, rule: ColorfulRule) -> Verdict:
     A greyscale image stored as RGB JPEG measures M < 2 (chroma noise only); colour portraits on a
     plain background measure ≈ 10–30, so the spec's threshold sits well between.
     """
-    m = colourfulness(rg.grid_rgb(ctx), max_side=max(ctx.rgb.shape[:2]))
+    m = colourfulness(rg.grid_rgb(ctx), max_side=None)  # the analysis grid is already a sample
     measured = {"colourfulness": round(m, 2)}
     expected = rule.expected()
     if rule.contains(m):

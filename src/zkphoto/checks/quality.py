@@ -189,8 +189,6 @@ class RedEyeRule(Rule):
 
 def _disc_pixels(ctx, side: str, radius_frac: float) -> np.ndarray | None:
     """RGB pixels of the pupil disc of one eye, inside the eye opening (None if the eye is shut)."""
-    import cv2
-
     cx, cy, r = rg.iris(ctx, side)
     rr = max(1.0, radius_frac * r)
     x0, x1 = int(math.floor(cx - rr - 1)), int(math.ceil(cx + rr + 1))
@@ -202,10 +200,7 @@ def _disc_pixels(ctx, side: str, radius_frac: float) -> np.ndarray | None:
     yy = np.arange(y0, y1, dtype=np.float64)[:, None]
     xx = np.arange(x0, x1, dtype=np.float64)[None, :]
     disc = (xx + 0.5 - cx) ** 2 + (yy + 0.5 - cy) ** 2 <= rr * rr
-    cont = rg.eye_contour(ctx, side)
-    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    cv2.fillPoly(m, [np.round((cont - [x0, y0]) * 4).astype(np.int32)], 1, shift=2)
-    sel = disc & m.astype(bool)
+    sel = disc & rg.polygon_mask((y1 - y0, x1 - x0), [(rg.eye_contour(ctx, side), 0)], (x0, y0))
     if sel.sum() < 3:
         return None
     return np.asarray(ctx.rgb)[y0:y1, x0:x1][sel]
@@ -355,17 +350,8 @@ class TintRule(Rule):
 def _median_lab(rgb: np.ndarray, mask: np.ndarray, n: int = 2000) -> np.ndarray:
     """Median CIELAB of the pixels of ``rgb`` under ``mask`` (of at most ``n`` of them, evenly
     spread)."""
-    i = np.flatnonzero(mask)
-    i = i[:: max(1, -(-len(i) // n))]
-    return median(rgb_to_lab(np.ascontiguousarray(rgb).reshape(-1, 3)[i]), axis=0).astype(np.float64)
-
-
-def _fill_crop(shape, pts: np.ndarray, x0: int, y0: int) -> np.ndarray:
-    import cv2
-
-    m = np.zeros(shape, np.uint8)
-    cv2.fillPoly(m, [np.round((np.asarray(pts)[:, :2] - [x0, y0]) * 4).astype(np.int32)], 1, shift=2)
-    return m.astype(bool)
+    px = rg.rows(np.ascontiguousarray(rgb).reshape(-1, 3), rg._spread(np.flatnonzero(mask), n))
+    return median(rgb_to_lab(px), axis=0).astype(np.float64)
 
 
 @register("glasses.tinted", TintRule)
@@ -400,9 +386,9 @@ def check_glasses_tinted(ctx, rule: TintRule) -> Verdict:
     e = np.minimum(*[((xs - cx) / ax) ** 2 + ((ys - cy) / ay) ** 2 for cx, cy in cen])
     brows_pts = [rg.brow_points(ctx, sd) for sd in ("left", "right")]
     r_eye, r_brow = max(1, int(round(0.25 * ew))), max(1, int(round(0.1 * ew)))
-    cut = rg.grown_polygons(shape, [(conts[0], r_eye), (conts[1], r_eye), (rg._hull(brows_pts[0]), r_brow),
-                                    (rg._hull(brows_pts[1]), r_brow)], (x0, y0))
-    skin = _fill_crop(shape, face.landmarks[list(rg.FACE_OVAL)], x0, y0) & ~cut
+    cut = rg.polygon_mask(shape, [(conts[0], r_eye), (conts[1], r_eye), (rg._hull(brows_pts[0]), r_brow),
+                                  (rg._hull(brows_pts[1]), r_brow)], (x0, y0))
+    skin = rg.polygon_mask(shape, [(face.landmarks[list(rg.FACE_OVAL)], 0)], (x0, y0)) & ~cut
     brow_top = float(min(p[:, 1].min() for p in brows_pts))
     inside = (e >= 0.5) & (e <= 1.0) & skin
     ref = (e > 1.7) & (e <= 3.2) & skin & (ys >= brow_top)

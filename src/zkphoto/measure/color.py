@@ -7,18 +7,19 @@ import math
 import numpy as np
 
 
-def colourfulness(rgb: np.ndarray, max_side: int = 256) -> float:
+def colourfulness(rgb: np.ndarray, max_side: int | None = 256) -> float:
     """Hasler & Süsstrunk (2003) colourfulness M of an RGB image.
 
     M = sqrt(σ_rg² + σ_yb²) + 0.3·sqrt(μ_rg² + μ_yb²) with rg = R − G and yb = (R + G)/2 − B.
     A greyscale picture stored as RGB scores ≈ 0 (JPEG chroma noise keeps it under ~2); the
     paper's scale calls 15 "slightly", 33 "moderately" colourful.  The image is subsampled to at
-    most ``max_side`` pixels on its long side first (the statistic is global).
+    most ``max_side`` pixels on its long side first (the statistic is global); ``None`` reads
+    every pixel (for an image already sampled).
     """
     import cv2
 
     h, w = rgb.shape[:2]
-    step = max(1, int(np.ceil(max(h, w) / max_side)))
+    step = 1 if max_side is None else max(1, int(np.ceil(max(h, w) / max_side)))
     a = subsample(np.asarray(rgb), step).astype(np.float32)
     opp = cv2.transform(a, _OPPONENT)  # rg = R − G, yb = (R + G)/2 − B
     mean, std = (v.ravel() for v in cv2.meanStdDev(opp))
@@ -94,16 +95,13 @@ def _f(t: np.ndarray) -> np.ndarray:
 _F_TO_LAB = np.array([[0.0, 116.0, 0.0, -16.0], [500.0, -500.0, 0.0, 0.0], [0.0, 200.0, -200.0, 0.0]], np.float32)
 
 
-def rgb_to_lab(rgb: np.ndarray, step: int = 1) -> np.ndarray:
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB pixels (…×3; uint8, or floats on the 0–255 scale) → CIELAB (…×3, float32, D65).
 
-    ``step`` > 1 (images only) converts ``rgb[::step, ::step]``.  Whole uint8 images take a fast
-    path (256-entry linearisation table and OpenCV's vectorised matrix and power functions);
-    the arithmetic is the same as for any other input.
+    uint8 pixels take a fast path (256-entry linearisation table and OpenCV's vectorised matrix
+    and power functions); the arithmetic is the same as for any other input.
     """
     a = np.asarray(rgb)
-    if step > 1:
-        a = subsample(a, step)
     if a.dtype == np.uint8 and a.ndim in (2, 3) and a.shape[-1] == 3 and a.size >= 192:
         import cv2
 

@@ -106,20 +106,10 @@ def grid(ctx) -> Grid:
     return cached(ctx, "grid", make)
 
 
-def _poly_fill(shape: tuple[int, int], pts: np.ndarray, scale: float) -> np.ndarray:
-    """Boolean mask of the convex hull / polygon ``pts`` (full-res x, y) on a grid of ``shape``."""
-    import cv2
-
-    m = np.zeros(shape, np.uint8)
-    p = np.round(np.asarray(pts, np.float64)[:, :2] / scale * 4).astype(np.int32)
-    cv2.fillPoly(m, [p], 1, lineType=cv2.LINE_8, shift=2)
-    return m.astype(bool)
-
-
-def grown_polygons(shape: tuple[int, int], polys: list[tuple[np.ndarray, int]],
-                   offset: tuple[float, float] = (0.0, 0.0), scale: float = 1.0) -> np.ndarray:
-    """Boolean mask of the union of polygons, each grown by its radius: ``polys`` holds
-    (points as full-res x, y; radius in mask cells); the mask's cell (0, 0) is at full-res
+def polygon_mask(shape: tuple[int, int], polys: list[tuple[np.ndarray, int]],
+                 offset: tuple[float, float] = (0.0, 0.0), scale: float = 1.0) -> np.ndarray:
+    """Boolean mask of the union of polygons, each grown by its radius (0: as drawn): ``polys``
+    holds (points as full-res x, y; radius in mask cells); the mask's cell (0, 0) is at full-res
     ``offset`` and a cell is ``scale`` px.  A polygon grown by a disc of radius r is drawn as the
     filled polygon plus its outline r cells thick (round-capped segments): the same cells as a
     dilation, to a cell along the edge, for a fraction of the cost."""
@@ -243,8 +233,7 @@ def subject_regions(ctx) -> SubjectRegions:
         e = int(np.ceil(edge / s))
         bg[:e] = bg[-e:] = False
         bg[:, :e] = bg[:, -e:] = False
-        return SubjectRegions(subject, others, dist.astype(np.float32, copy=False), bg, margin_body, margin_head,
-                              edge, float(head_bottom))
+        return SubjectRegions(subject, others, dist, bg, margin_body, margin_head, edge, float(head_bottom))
 
     return cached(ctx, "subject", make)
 
@@ -690,18 +679,14 @@ def face_regions(ctx) -> FaceRegions:
         c0 = min(max(int(np.floor(oval[:, 0].min() / s)) - 1, 0), gw - 1)
         c1 = max(min(int(np.ceil(oval[:, 0].max() / s)) + 2, gw), c0 + 1)
         shape = (r1 - r0, c1 - c0)
-        off = np.array([c0 * s, r0 * s], np.float64)
-
-        def fill(pts):
-            return _poly_fill(shape, np.asarray(pts, np.float64)[:, :2] - off, s)
-
-        skin = fill(oval)
+        off = (c0 * s, r0 * s)
+        skin = polygon_mask(shape, [(oval, 0)], off, s)
         r_eye = max(1, int(round(0.15 * iod / s)))
         r_brow = max(1, int(round(0.08 * iod / s)))
         r_lips = max(1, int(round(0.05 * iod / s)))
-        cut = grown_polygons(shape, [(lm[list(EYE_L_CONTOUR)], r_eye), (lm[list(EYE_R_CONTOUR)], r_eye),
+        cut = polygon_mask(shape, [(lm[list(EYE_L_CONTOUR)], r_eye), (lm[list(EYE_R_CONTOUR)], r_eye),
                                      (_hull(lm[list(BROW_L)]), r_brow), (_hull(lm[list(BROW_R)]), r_brow),
-                                     (lm[list(LIPS_OUTER)], r_lips)], tuple(off), s)
+                                     (lm[list(LIPS_OUTER)], r_lips)], off, s)
         skin &= ~cut
         brow_top = float(min(lm[list(BROW_L), 1].min(), lm[list(BROW_R), 1].min()))
         forehead_cut = brow_top - 0.35 * max(brow_top - face.forehead_y, 0.0)
@@ -952,8 +937,7 @@ def face_blur(ctx, iod_norm: float = 100.0) -> dict[str, float]:
 # --------------------------------------------------------------------------- borders
 
 
-def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0,
-                gray: np.ndarray | None = None) -> dict[str, dict]:
+def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0) -> dict[str, dict]:
     """Uniform strips along each edge of ``rgb`` and their contrast with the adjacent interior.
 
     For each edge, lines parallel to it are read from the edge inwards; a line is *uniform* when
@@ -963,8 +947,7 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0,
     line's.  The strip is the run of uniform lines from the edge (none if the whole
     ``max_fraction`` of the image is uniform: that is background, not a border).  Its contrast is
     the median CIEDE2000 between the strip's colour (its lines but the innermost, which JPEG
-    blends with the interior) and the pixels of the second line past it.  ``gray`` is the
-    image's BT.601 luma if already computed.
+    blends with the interior) and the pixels of the second line past it.
 
     The first 8 lines are read pixel by pixel; deeper lines (only reached along a plain edge)
     from every other pixel, and line colours always from every other pixel: a line's mean and
@@ -988,7 +971,7 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0,
             c1 = min(k, c0 + size)
             # uint8 lines × pixels; past the first chunk every other pixel of each line (a line
             # parallel to the edge changes its mean whatever the sampling along it)
-            lum = _edge_lum(a, name, c0, c1, gray, along=1 if c0 == 0 else 2)
+            lum = _edge_lum(a, name, c0, c1, along=1 if c0 == 0 else 2)
             lm = cv2.reduce(lum, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)[:, 0]
             if first_l is None:
                 first_l = float(lm[0])
@@ -1040,24 +1023,19 @@ def _edge_block(a: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:
     return a[:, w - c1:w - c0]
 
 
-def _edge_lum(rgb: np.ndarray, edge: str, c0: int, c1: int, gray: np.ndarray | None = None,
-              along: int = 1) -> np.ndarray:
+def _edge_lum(rgb: np.ndarray, edge: str, c0: int, c1: int, along: int = 1) -> np.ndarray:
     """BT.601 luma (lines × pixels, uint8) of lines ``c0``…``c1`` − 1 parallel to ``edge``, in
-    order from the edge, every ``along``-th pixel of each line (from ``gray`` if given, else
-    converted from just those lines)."""
+    order from the edge, every ``along``-th pixel of each line (converted from just those
+    lines)."""
     import cv2
 
     across = edge in ("left", "right")  # lines are image columns
-    if gray is not None:
-        g = _edge_block(gray, edge, c0, c1)
-        g = g[::along] if across else g[:, ::along]
-    else:
-        b = _edge_block(rgb, edge, c0, c1)
-        if across:
-            b = b[::along]
-        g = cv2.cvtColor(np.ascontiguousarray(b), cv2.COLOR_RGB2GRAY)
-        if not across:
-            g = g[:, ::along]
+    b = _edge_block(rgb, edge, c0, c1)
+    if across:
+        b = b[::along]
+    g = cv2.cvtColor(np.ascontiguousarray(b), cv2.COLOR_RGB2GRAY)
+    if not across:
+        g = g[:, ::along]
     if edge in ("bottom", "right"):
         g = g[::-1] if edge == "bottom" else g[:, ::-1]
     # C order: a transposed view would stay column-major and make every row reduction strided
