@@ -88,13 +88,13 @@ def main() -> int:
         data = case.jpeg()
         for cid in qs.CHECKS:
             ctx = PhotoContext.from_source(data)
-            ctx.face, ctx.face_detections, ctx.person_mask, ctx.rgb, ctx.gray
+            ctx.face, ctx.face_detections, ctx.person_mask, ctx.rgb
             rule = spec.rule(cid)
             t = time.perf_counter()
             CHECKS[cid].fn(ctx, rule)
             times[cid].append((time.perf_counter() - t) * 1000)
         ctx = PhotoContext.from_source(data)
-        ctx.face, ctx.face_detections, ctx.person_mask, ctx.rgb, ctx.gray
+        ctx.face, ctx.face_detections, ctx.person_mask, ctx.rgb
         t = time.perf_counter()
         for cid in qs.CHECKS:
             CHECKS[cid].fn(ctx, spec.rule(cid))

@@ -310,15 +310,6 @@ class PhotoContext:
         arr.setflags(write=False)
         return arr
 
-    @cached_property
-    def gray(self) -> np.ndarray:
-        """H×W uint8 luma (ITU-R BT.601), from :attr:`rgb`."""
-        import cv2
-
-        g = cv2.cvtColor(np.asarray(self.rgb), cv2.COLOR_RGB2GRAY)
-        g.setflags(write=False)
-        return g
-
     # ------------------------------------------------------------------ face and person (lazy models)
     @cached_property
     def face_detections(self) -> list:
