@@ -199,7 +199,7 @@ def test_resume_skips_photos_already_done(photo_dir, tmp_path):
     spec = zkphoto.load_spec("moe-2021")
     seen = []
     stats = run_batch(list(iter_items([d])), spec, out, workers=1, resume=True,
-                      on_result=lambda rec, st: seen.append(Path(rec["file"]).name))
+                      on_result=lambda entry, st: seen.append(Path(entry.file).name))
     assert seen == ["c.jpg"]  # only the new photo was checked
     assert stats.skipped == 2 and stats.total == 3
     lines = out.read_text(encoding="utf-8").splitlines()
@@ -247,3 +247,26 @@ def test_item_from_zip_member_too_large_is_reported_not_read(tmp_path, monkeypat
                        zkphoto.load_spec("moe-2021"))
     assert rec["status"] == "error"
     assert "too large" in rec["checks"][0]["message"]["en"]
+
+
+def test_journal_entry_carries_the_contract_json_and_its_summary(photo_dir):
+    """What a worker sends: the report's contract JSON (as `check --format json` prints it, plus
+    the manifest columns) and the status and problem ids the batch counts, read off the same
+    report — for a passing, a failing, a truncated and a non-image file."""
+    from zkphoto.batch import journal_entry
+    from zkphoto.render.json import render_json
+    from zkphoto.render.rows import problems
+
+    spec = zkphoto.load_spec("moe-2021")
+    statuses = set()
+    for name in ("0101.jpg", "sub/0103.jpg", "0104.jpg", "0105.jpg"):
+        path = str(photo_dir / name)
+        entry = journal_entry(Item(name=path, path=path, extra={"准考证号": "0123"}), spec)
+        rec = json.loads(entry.line)
+        assert "\n" not in entry.line
+        assert rec.pop("extra") == {"准考证号": "0123"}
+        assert rec == json.loads(render_json([zkphoto.check(path, spec)]))
+        assert entry.file == path and entry.status == rec["status"]
+        assert list(entry.problems) == [cid for cid, _, _ in problems(rec, "en")]
+        statuses.add(entry.status)
+    assert statuses == {"pass", "fail", "error"}

@@ -20,10 +20,11 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from .context import MAX_FILE_BYTES, PhotoContext, Source
 from .pipeline import run_checks
+from .render.rows import problem_ids, problems
 from .report import Report
 from .spec import Spec, load_spec
 
@@ -143,31 +144,62 @@ def _read_item(item: Item) -> PhotoContext:
     return PhotoContext.from_source(data, name=item.name)
 
 
+class Entry(NamedTuple):
+    """One checked photo as the journal stores it, with the summary the batch counts: a worker
+    sends this, so the parent only appends a line and never re-encodes or parses a report."""
+
+    file: str
+    status: str  # the report's status value
+    problems: tuple[str, ...]  # ids of the rules that count as problems (``rows.problems``)
+    line: str  # the journal record: one JSON object, no newline
+
+
 def check_item(item: Item, spec: Spec | None = None, thumbnail: bool = False) -> dict[str, Any]:
-    """Check one item; returns a journal record: the report as a JSON-able dict, plus ``extra``
+    """Check one item; returns its journal record: the report as a JSON-able dict, plus ``extra``
     (manifest columns) and ``thumbnail`` (base64 JPEG) when present — fields the contract allows."""
+    return json.loads(journal_entry(item, spec, thumbnail).line)
+
+
+def journal_entry(item: Item, spec: Spec | None = None, thumbnail: bool = False) -> Entry:
+    """Check one item and encode its journal record (the report's contract JSON, plus ``extra``
+    and ``thumbnail`` when present)."""
     sp = spec or _W["spec"]
     ctx = _read_item(item)
     report = run_checks(ctx, sp)
-    rec: dict[str, Any] = report.model_dump(mode="json")
+    add: dict[str, Any] = {}
     if item.extra:
-        rec["extra"] = item.extra
+        add["extra"] = item.extra
     if thumbnail:
-        rec["thumbnail"] = _thumbnail(ctx, report)
-    return rec
+        add["thumbnail"] = _thumbnail(ctx, report)
+    return Entry(report.file, report.status.value, tuple(problem_ids(report)),
+                 _with_fields(report.model_dump_json(), add))
 
 
-def _worker_run(args: tuple[Item, bool]) -> dict[str, Any]:
+def _with_fields(obj_json: str, add: dict[str, Any]) -> str:
+    """The JSON object ``obj_json`` with the members of ``add`` appended."""
+    if not add:
+        return obj_json
+    return obj_json[:-1] + "," + json.dumps(add, ensure_ascii=False)[1:]
+
+
+def _entry_from_record(rec: dict[str, Any]) -> Entry:
+    return Entry(rec["file"], rec.get("status", "error"), tuple(cid for cid, _, _ in problems(rec, "en")),
+                 json.dumps(rec, ensure_ascii=False))
+
+
+def _worker_run(args: tuple[Item, bool]) -> Entry:
     item, thumb = args
     try:
-        rec = check_item(item, thumbnail=thumb)
+        entry = journal_entry(item, thumbnail=thumb)
     except Exception as e:  # noqa: BLE001 - never lose the batch to one photo
         rec = _crash_report(item.name, _W["spec"], e)
         if item.extra:
             rec["extra"] = item.extra
+        entry = _entry_from_record(rec)
     if _W.get("want_rss"):  # benchmarks: who did it, peak memory, when it finished
-        rec["worker"] = {"pid": os.getpid(), "peak_rss_kb": _peak_rss_kb(), "done_at": time.monotonic()}
-    return rec
+        w = {"pid": os.getpid(), "peak_rss_kb": _peak_rss_kb(), "done_at": time.monotonic()}
+        entry = entry._replace(line=_with_fields(entry.line, {"worker": w}))
+    return entry
 
 
 def _crash_report(name: str, spec: Spec, e: Exception) -> dict[str, Any]:
@@ -216,12 +248,14 @@ class BatchStats:
     seconds: float = 0.0
 
     def add(self, report: dict[str, Any]) -> None:
-        self.total += 1
-        st = report.get("status", "error")
-        self.by_status[st] = self.by_status.get(st, 0) + 1
-        from .render.rows import problems
+        """Count a journal record (a report as a dict)."""
+        self.count(report.get("status", "error"), [cid for cid, _, _ in problems(report, "en")])
 
-        for cid, _, _ in problems(report, "en"):
+    def count(self, status: str, problem_ids: Iterable[str]) -> None:
+        """Count one photo: its status and the ids of its problem rules."""
+        self.total += 1
+        self.by_status[status] = self.by_status.get(status, 0) + 1
+        for cid in problem_ids:
             self.rule_failures[cid] = self.rule_failures.get(cid, 0) + 1
 
     @property
@@ -236,11 +270,12 @@ def run_batch(
     workers: int = 0,
     resume: bool = False,
     thumbnails: int = 0,
-    on_result: Callable[[dict[str, Any], BatchStats], None] | None = None,
+    on_result: Callable[[Entry, BatchStats], None] | None = None,
 ) -> BatchStats:
     """Check ``items`` with ``workers`` processes (0 = one per core; 1 = in this process),
     appending one JSON line per photo to ``journal``. Stops cleanly on KeyboardInterrupt
-    (``stats.interrupted``). ``thumbnails``: annotated thumbnails for the first N photos."""
+    (``stats.interrupted``). ``thumbnails``: annotated thumbnails for the first N photos.
+    ``on_result(entry, stats)`` is called after each photo with its :class:`Entry`."""
     stats = BatchStats()
     done: set[str] = set()
     if resume and journal.exists():
@@ -258,19 +293,19 @@ def run_batch(
         counter = iter(range(1 << 62))
         tasks = ((it, next(counter) < thumbnails) for it in todo)
 
-        def take(rec: dict[str, Any]) -> None:
-            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        def take(entry: Entry) -> None:
+            out.write(entry.line + "\n")
             out.flush()
-            stats.add(rec)
+            stats.count(entry.status, entry.problems)
             if on_result:
-                on_result(rec, stats)
+                on_result(entry, stats)
 
         try:
             if workers == 1:
                 if not _W.get("spec") or _W["spec"].path != spec.path:
                     _W["spec"] = spec
                 for it, th in tasks:
-                    take(check_item(it, spec, thumbnail=th))
+                    take(journal_entry(it, spec, thumbnail=th))
             else:
                 ctx = mp.get_context("spawn" if sys.platform == "darwin" else "forkserver")
                 with ctx.Pool(workers, initializer=_worker_init, initargs=(spec.path, thumbnails > 0)) as pool:

@@ -49,7 +49,21 @@ def problems(report: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:
 
 def counts_as_problem(c: dict[str, Any]) -> bool:
     """A failed or warned rule, or an error-severity rule that could not be assessed."""
-    return c["status"] in ("fail", "warn") or (c["status"] == "error" and c["severity"] == "error")
+    return is_problem(c["status"], c["severity"])
+
+
+def is_problem(status: str, severity: str) -> bool:
+    """:func:`counts_as_problem` from a rule's status and severity values."""
+    return status in ("fail", "warn") or (status == "error" and severity == "error")
+
+
+def problem_ids(report: Any) -> list[str]:
+    """The check ids :func:`problems` lists, read from a :class:`~zkphoto.report.Report` object
+    (no JSON dump needed)."""
+    if report.status.value == "error":
+        return [c.id for c in report.checks
+                if c.id == "file.readable" or (c.id == "file.format" and c.status.value == "fail")]
+    return [c.id for c in report.checks if is_problem(c.status.value, c.severity.value)]
 
 
 def header(extra_cols: list[str], lang: str) -> list[str]:
