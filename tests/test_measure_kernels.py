@@ -199,6 +199,24 @@ def test_dilate_and_erode_are_disc_operations(r):
     assert (e <= m).all() and (m <= d).all()
 
 
+@pytest.mark.parametrize("size,step", [((640, 480), 3), ((1280, 960), 6), ((579, 413), 3), ((37, 29), 1)])
+def test_surface_on_grid_is_the_design_basis_at_every_cell(size, step):
+    """The separable evaluation equals the six-term design row times the coefficients."""
+    h, w = size
+    hg, wg = -(-h // step), -(-w // step)
+    g = rg.Grid(step, np.zeros((hg, wg, 3), np.float32), h, w)
+    coef = RNG.normal(0, 20, (6, 3))
+    coef[0] += (60, 5, -10)
+    got = rg._surface_on_grid(coef, g)
+    ys, xs = np.divmod(np.arange(hg * wg), wg)
+    want = (rg._design(ys * step, xs * step, h, w).astype(np.float64) @ coef).reshape(hg, wg, 3)
+    assert got.shape == (hg, wg, 3) and got.dtype == np.float32 and got.flags.c_contiguous
+    assert np.abs(got - want).max() < 1e-3
+    flat = np.flatnonzero(RNG.random(hg * wg) < 0.3)
+    model = rg.BackgroundModel(*(None,) * 10, surface_grid=got)
+    assert np.array_equal(model.surface_at(flat), got.reshape(-1, 3)[flat])
+
+
 # --------------------------------------------------------------------------- threads
 
 def test_single_threaded_sets_opencv_to_one_thread():

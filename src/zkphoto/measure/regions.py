@@ -252,6 +252,25 @@ def _design(ys: np.ndarray, xs: np.ndarray, height: int, width: int) -> np.ndarr
     return out
 
 
+def _surface_on_grid(coef: np.ndarray, g: Grid) -> np.ndarray:
+    """The quadratic surface with coefficients ``coef`` (6 × channels, the ``_design`` basis)
+    at every grid cell (grid rows × grid columns × channels, float32).
+
+    The basis separates: with U = (1, u, u²) per column and V = (1, v, v²) per row, the surface
+    is V · (M · Uᵀ) where M holds the six coefficients by (v power, u power): two small matrix
+    products instead of a six-term design row for every cell."""
+    hg, wg = g.lab.shape[:2]
+    nc = coef.shape[1]
+    u = np.arange(wg) * (g.step * 2.0 / max(g.width - 1, 1)) - 1.0
+    v = np.arange(hg) * (g.step * 2.0 / max(g.height - 1, 1)) - 1.0
+    m = np.zeros((3, 3, nc))  # [u power, v power, channel]
+    m[0, 0], m[1, 0], m[0, 1] = coef[0], coef[1], coef[2]
+    m[2, 0], m[1, 1], m[0, 2] = coef[3], coef[4], coef[5]
+    k = np.vander(u, 3, increasing=True) @ m.reshape(3, 3 * nc)  # [column, v power, channel]
+    k = np.ascontiguousarray(k.reshape(wg, 3, nc).transpose(1, 0, 2), np.float32).reshape(3, wg * nc)
+    return (np.vander(v, 3, increasing=True).astype(np.float32) @ k).reshape(hg, wg, nc)
+
+
 def rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """``a[idx]`` for integer ``idx`` along the first axis (``np.take``: several times faster
     than fancy or boolean indexing for n × 3 arrays)."""
@@ -341,7 +360,12 @@ class BackgroundModel:
     colour: np.ndarray  # robust background colour (median of the inliers)
     area_fraction: float  # background region / image
     region: np.ndarray  # flat grid index of every cell of the background region
+    surface_grid: np.ndarray  # grid rows × grid columns × 3: the surface at every grid cell
     cache: dict = field(default_factory=dict)
+
+    def surface_at(self, flat: np.ndarray) -> np.ndarray:
+        """The fitted surface (n × 3) at the grid cells with flat indices ``flat``."""
+        return rows(self.surface_grid.reshape(-1, 3), flat)
 
 
 def background_model(ctx) -> BackgroundModel:
@@ -382,13 +406,14 @@ def background_model(ctx) -> BackgroundModel:
         ys, xs = np.divmod(flat_l, lat.shape[1])
         ys *= BG_LATTICE
         xs *= BG_LATTICE
+        sg = _surface_on_grid(coef, g)
         lab = rows(g.lab.reshape(-1, 3), ys * W + xs)
-        surf = _design(ys * g.step, xs * g.step, g.height, g.width) @ coef.astype(np.float32)
+        surf = rows(sg.reshape(-1, 3), ys * W + xs)
         res = _rownorm(lab - surf)
         inl = res <= thr
         sub = np.flatnonzero(inl)
         colour = median(rows(lab, _spread(sub, 4000)), axis=0).astype(np.float64)
-        return BackgroundModel(ys, xs, lab, surf, res, coef, inl, colour, frac, flat_all)
+        return BackgroundModel(ys, xs, lab, surf, res, coef, inl, colour, frac, flat_all, sg)
 
     return cached(ctx, "bg_model", make)
 
@@ -484,11 +509,9 @@ def background_blobs(ctx, min_delta_e: float, min_area: float) -> list[Blob]:
     g = grid(ctx)
     reg = subject_regions(ctx)
     # every cell of the region against the surface
-    W = reg.background.shape[1]
     flat = model.region
-    ys, xs = np.divmod(flat, W)
     lab = rows(g.lab.reshape(-1, 3), flat)
-    surf = _design(ys * g.step, xs * g.step, g.height, g.width) @ model.coef.astype(np.float32)
+    surf = model.surface_at(flat)
     # ΔE76 ≥ ΔE00/1.6 for these colours: a cheap prefilter before the exact CIEDE2000
     cand = np.flatnonzero(_rownorm(lab - surf) > min_delta_e / 1.6)
     hit = np.zeros(reg.background.shape, bool)
@@ -554,7 +577,6 @@ def shadow_profile(ctx) -> dict[str, Any]:
         if far.sum() < 200:
             raise NotAssessable("背景太少，无法评估阴影", "too little background to judge shadows")
         model = background_model(ctx)
-        coef = model.coef[:, :1]
         L = g.lightness
         d0, d1 = 0.015 * W, 0.08 * W
         near = usable & (d >= d0) & (d < d1)
@@ -562,7 +584,7 @@ def shadow_profile(ctx) -> dict[str, Any]:
         ny, nx = np.divmod(nflat, near.shape[1])
         if len(ny) == 0:
             raise NotAssessable("轮廓旁没有背景，无法评估阴影", "no background next to the silhouette")
-        res = L.ravel()[nflat] - (_design(ny * g.step, nx * g.step, g.height, g.width) @ coef.astype(np.float32))[:, 0]
+        res = L.ravel()[nflat] - model.surface_grid.reshape(-1).take(nflat * 3)
         yy, xx = ny * g.step, nx * g.step
         cx = face.face_center_x if face is not None else W / 2.0
         fw = face.face_width if face is not None else 0.5 * W
