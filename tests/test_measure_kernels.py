@@ -213,7 +213,7 @@ def test_surface_on_grid_is_the_design_basis_at_every_cell(size, step):
     assert got.shape == (hg, wg, 3) and got.dtype == np.float32 and got.flags.c_contiguous
     assert np.abs(got - want).max() < 1e-3
     flat = np.flatnonzero(RNG.random(hg * wg) < 0.3)
-    model = rg.BackgroundModel(*(None,) * 10, surface_grid=got)
+    model = rg.BackgroundModel(*(None,) * 9, surface_grid=got)
     assert np.array_equal(model.surface_at(flat), got.reshape(-1, 3)[flat])
 
 
