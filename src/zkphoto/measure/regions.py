@@ -973,6 +973,13 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0) -
     a = np.ascontiguousarray(rgb)
     h, w = a.shape[:2]
     out: dict[str, dict] = {}
+    first: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for pair in (("top", "bottom"), ("left", "right")):
+        # the first lines of two opposite edges (equally long) in one go: most edges stop there
+        n = min(max(3, int(max_fraction * (h if pair[0] == "top" else w))), 8)
+        lm, ok = _uniform_lines(np.concatenate([_edge_lum(a, e, 0, n) for e in pair]), tol)
+        for i, e in enumerate(pair):
+            first[e] = (lm[i * n:(i + 1) * n], ok[i * n:(i + 1) * n])
     for name in ("top", "bottom", "left", "right"):
         dim = h if name in ("top", "bottom") else w
         k = max(3, int(max_fraction * dim))
@@ -983,26 +990,26 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0) -
         c0, size = 0, 8
         while c0 < k:
             c1 = min(k, c0 + size)
-            # uint8 lines × pixels; past the first chunk every other pixel of each line (a line
-            # parallel to the edge changes its mean whatever the sampling along it)
-            lum = _edge_lum(a, name, c0, c1, along=1 if c0 == 0 else 2)
-            lm = cv2.reduce(lum, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)[:, 0]
+            if c0 == 0:
+                lm, ok = first[name]
+            else:
+                # past the first chunk every other pixel of each line (a line parallel to the
+                # edge changes its mean whatever the sampling along it)
+                lm, ok = _uniform_lines(_edge_lum(a, name, c0, c1, along=2), tol)
             if first_l is None:
                 first_l = float(lm[0])
-            # |luma − line mean| ≤ tol, in integers: luma within [⌈mean − tol⌉, ⌊mean + tol⌋]
-            lo_ = np.ceil(lm - tol).astype(np.int16)[:, None]
-            hi_ = np.floor(lm + tol).astype(np.int16)[:, None]
-            within = np.count_nonzero((lum >= lo_) & (lum <= hi_), axis=1)
-            ok = within >= 0.9 * lum.shape[1]
-            ok &= np.abs(lm - first_l) <= tol / 2
+            ok = ok & (np.abs(lm - first_l) <= tol / 2)
             n_ok = len(ok) if ok.all() else int(np.argmin(ok))
-            if c0 == 0 and n_ok >= 2:
-                second = _edge_colour(a, name, 1, 2)[0]
             # chroma is subsampled by JPEG (the outermost line borrows it from the next): compare
-            # colours from the third line on
+            # colours from the third line on with the second line's
             lo = max(c0, 2)
-            if c0 + n_ok > lo:
+            col = None
+            if c0 == 0 and n_ok >= 2:
+                col = _edge_colour(a, name, 1, n_ok)
+                second, col = col[0], col[1:]
+            elif c0 + n_ok > lo:
                 col = _edge_colour(a, name, lo, c0 + n_ok)
+            if col is not None and len(col):
                 same = (np.abs(col - second) <= tol / 2).all(axis=1)
                 if not same.all():
                     n_ok = lo - c0 + int(np.argmin(same))
@@ -1023,6 +1030,19 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0) -
         out[name] = {"width": int(width), "contrast": contrast,
                      "colour_rgb": [int(round(v)) for v in colour]}
     return out
+
+
+def _uniform_lines(lum: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean luma of each line of ``lum`` (lines × pixels, uint8; float32) and whether 90 % of
+    its pixels are within ``tol`` of that mean."""
+    import cv2
+
+    lm = cv2.reduce(lum, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)[:, 0]
+    # |luma − line mean| ≤ tol, in integers: luma within [⌈mean − tol⌉, ⌊mean + tol⌋]
+    lo_ = np.ceil(lm - tol).astype(np.int16)[:, None]
+    hi_ = np.floor(lm + tol).astype(np.int16)[:, None]
+    within = np.count_nonzero((lum >= lo_) & (lum <= hi_), axis=1)
+    return lm, within >= 0.9 * lum.shape[1]
 
 
 def _edge_block(a: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:
