@@ -215,16 +215,18 @@ def check_red_eye(ctx, rule: RedEyeRule) -> Verdict:
     pupil around a red patch).
     Enforces 三「无红眼」.
     """
-    fr_l = _disc_pixels(ctx, "left", rule.pupil_radius)
-    fr_r = _disc_pixels(ctx, "right", rule.pupil_radius)
+    discs = {side: px for side in ("left", "right")
+             if (px := _disc_pixels(ctx, side, rule.pupil_radius)) is not None}
     fracs = {}
-    for side, px in (("left", fr_l), ("right", fr_r)):
-        if px is None:
-            continue
-        lab = rgb_to_lab(px)
+    if discs:
+        # both pupils' pixels in one conversion, then each pupil's share
+        lab = rgb_to_lab(np.concatenate(list(discs.values())))
         hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1]))
         red = (lab[:, 1] >= rule.min_a) & (hue >= -30) & (hue <= 60) & (lab[:, 0] >= rule.min_lightness)
-        fracs[side] = float(red.mean())
+        start = 0
+        for side, px in discs.items():
+            fracs[side] = float(red[start:start + len(px)].mean())
+            start += len(px)
     if not fracs:
         raise NotAssessable("双眼闭合或看不到瞳孔，无法判断红眼", "pupils not visible (eyes closed): red-eye not judged")
     worst = max(fracs.values())

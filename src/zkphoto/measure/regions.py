@@ -582,12 +582,11 @@ def shadow_profile(ctx) -> dict[str, Any]:
         fw = face.face_width if face is not None else 0.5 * W
         head_y = face.chin_y if face is not None else g.height / 2.0
         top_y = face.eye_line_y if face is not None else g.height / 3.0
-        sector = np.full(len(yy), -1)
-        sector[(yy < top_y) & (np.abs(xx - cx) <= 0.25 * fw)] = 0  # above the head
-        sector[(xx < cx - 0.25 * fw) & (yy < head_y)] = 1
-        sector[(xx > cx + 0.25 * fw) & (yy < head_y)] = 2
-        sector[(xx < cx - 0.25 * fw) & (yy >= head_y)] = 3
-        sector[(xx > cx + 0.25 * fw) & (yy >= head_y)] = 4
+        # sides: 1 left / 2 right of the head (above the chin), 3 / 4 of the body, 0 above the
+        # head (within a quarter face width of its centre, above the eyes), −1 anything else
+        left, right = xx < cx - 0.25 * fw, xx > cx + 0.25 * fw
+        sector = np.where(left, 1, np.where(right, 2, -1)) + 2 * ((yy >= head_y) & (left | right))
+        sector[(yy < top_y) & ~left & ~right] = 0
         names = ["above_head", "left_of_head", "right_of_head", "left_of_body", "right_of_body"]
         bin_w = 0.01 * W
         nb = int(np.ceil((d1 - d0) / bin_w))
