@@ -21,12 +21,14 @@ def colourfulness(rgb: np.ndarray, max_side: int | None = 256) -> float:
     h, w = rgb.shape[:2]
     step = 1 if max_side is None else max(1, int(np.ceil(max(h, w) / max_side)))
     a = subsample(np.asarray(rgb), step).astype(np.float32)
-    opp = cv2.transform(a, _OPPONENT)  # rg = R − G, yb = (R + G)/2 − B
+    opp = cv2.transform(a, _OPPONENT)  # rg = R − G, yb = (R + G)/2 − B, 0
     mean, std = (v.ravel() for v in cv2.meanStdDev(opp))
     return float(math.hypot(std[0], std[1]) + 0.3 * math.hypot(mean[0], mean[1]))
 
 
-_OPPONENT = np.array([[1.0, -1.0, 0.0], [0.5, 0.5, -1.0]], np.float32)
+#: The opponent channels, padded with a zero row: OpenCV transforms three channels to three
+#: several times faster than to two.
+_OPPONENT = np.array([[1.0, -1.0, 0.0], [0.5, 0.5, -1.0], [0.0, 0.0, 0.0]], np.float32)
 
 
 def chroma_fraction(rgb: np.ndarray, min_chroma: float = 12.0, max_side: int = 256) -> float:
@@ -111,7 +113,7 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
         lin = cv2.LUT(np.ascontiguousarray(a), _LIN_LUT.reshape(1, 256))
         t = cv2.transform(lin, _XYZ_NORM32)
         f = cv2.pow(t, 1.0 / 3.0)
-        if cv2.minMaxLoc(t.reshape(t.shape[0], -1))[0] <= _EPS:  # some very dark pixels
+        if t.min() <= _EPS:  # some very dark pixels
             low = t <= _EPS
             f[low] = t[low] * np.float32(_KAPPA) + np.float32(4.0 / 29.0)
         return cv2.transform(f, _F_TO_LAB).reshape(shape)
@@ -126,14 +128,15 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 
 
 def subsample(a: np.ndarray, step: int) -> np.ndarray:
-    """``a[::step, ::step]`` as a new array.  uint8 and float32 images go through OpenCV's
-    nearest-neighbour resize at an exact integer scale (which picks exactly those pixels,
-    reading only the rows it needs): numpy copies strided elements slowly."""
+    """``a[::step, ::step]`` as a new array.  Multi-channel uint8 and float32 images go through
+    OpenCV's nearest-neighbour resize at an exact integer scale (which picks exactly those
+    pixels, reading only the rows it needs): numpy copies strided pixels of several channels
+    slowly (single-channel arrays it copies faster than OpenCV resizes them)."""
     a = np.asarray(a)
     if step <= 1:
         return np.ascontiguousarray(a)
     h, w = a.shape[:2]
-    if a.dtype not in (np.uint8, np.float32) or a.ndim not in (2, 3) or h < 2 * step or w < 2 * step:
+    if a.dtype not in (np.uint8, np.float32) or a.ndim != 3 or h < 2 * step or w < 2 * step:
         return np.ascontiguousarray(a[::step, ::step])
     import cv2
 
