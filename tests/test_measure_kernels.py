@@ -228,3 +228,11 @@ def test_single_threaded_sets_opencv_to_one_thread():
         assert a[0, 0] == 6
     finally:
         cv2.setNumThreads(before)
+
+
+def test_sobel_magnitude_at_points_is_opencvs():
+    a = cv2.GaussianBlur((RNG.random((90, 70)) * 255).astype(np.float32), (0, 0), 1.5)
+    full = cv2.magnitude(cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3))
+    ys, xs = np.mgrid[1:89, 1:69]
+    idx = (ys * 70 + xs).ravel()
+    assert np.allclose(rg._sobel_magnitude_at(a, idx), full.ravel()[idx], rtol=0, atol=1e-3)

@@ -893,7 +893,6 @@ def edge_blur_sigma(gray: np.ndarray, reblur: float = 2.0, percentile: float = 9
     gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
     g0 = cv2.magnitude(gx, gy)
     b = cv2.GaussianBlur(g, (0, 0), reblur)
-    gb = cv2.magnitude(cv2.Sobel(b, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(b, cv2.CV_32F, 0, 1, ksize=3))
     h, w = g.shape
     m = 4
     inner = g0[m:h - m, m:w - m]
@@ -916,12 +915,27 @@ def edge_blur_sigma(gray: np.ndarray, reblur: float = 2.0, percentile: float = 9
     flat = g0.ravel()
     keep = (c >= flat[idx + step]) & (c >= flat[idx - step])
     idx, c = idx[keep], c[keep]
-    r = c / np.maximum(gb.ravel()[idx], 1e-6)
+    # the re-blurred gradient only where it is read
+    r = c / np.maximum(_sobel_magnitude_at(b, idx), 1e-6)
     r = r[r > 1.0005]
     if len(r) < 20:
         return float("nan"), int(len(r))
     s2 = reblur * reblur / (r * r - 1.0) - SOBEL_EDGE_VARIANCE
     return float(np.sqrt(max(float(median(s2)), 0.0))), int(len(r))
+
+
+def _sobel_magnitude_at(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The 3×3 Sobel gradient magnitude of the 2-D float32 ``a`` at the flat indices ``idx``
+    (pixels at least one pixel inside the border), as ``cv2.Sobel`` and ``cv2.magnitude``
+    give it over the whole image (to float32 rounding)."""
+    f = a.ravel()
+    w = a.shape[1]
+    ul, up, ur = f.take(idx - w - 1), f.take(idx - w), f.take(idx - w + 1)
+    dl, dn, dr = f.take(idx + w - 1), f.take(idx + w), f.take(idx + w + 1)
+    lf, rt = f.take(idx - 1), f.take(idx + 1)
+    gx = (ur + 2 * rt + dr) - (ul + 2 * lf + dl)
+    gy = (dl + 2 * dn + dr) - (ul + 2 * up + ur)
+    return np.sqrt(gx * gx + gy * gy)
 
 
 def face_blur(ctx, iod_norm: float = 100.0) -> dict[str, float]:
