@@ -243,8 +243,8 @@ def test_item_from_zip_member_too_large_is_reported_not_read(tmp_path, monkeypat
     with zipfile.ZipFile(z, "w") as zf:
         zf.writestr("big.jpg", buf.getvalue())
     monkeypatch.setattr(b, "MAX_FILE_BYTES", 10)
-    rec = b.check_item(Item(name="a.zip!big.jpg", zip_path=str(z), member="big.jpg"),
-                       zkphoto.load_spec("moe-2021"))
+    rec = json.loads(b.journal_entry(Item(name="a.zip!big.jpg", zip_path=str(z), member="big.jpg"),
+                                     zkphoto.load_spec("moe-2021")).line)
     assert rec["status"] == "error"
     assert "too large" in rec["checks"][0]["message"]["en"]
 

@@ -154,15 +154,10 @@ class Entry(NamedTuple):
     line: str  # the journal record: one JSON object, no newline
 
 
-def check_item(item: Item, spec: Spec | None = None, thumbnail: bool = False) -> dict[str, Any]:
-    """Check one item; returns its journal record: the report as a JSON-able dict, plus ``extra``
-    (manifest columns) and ``thumbnail`` (base64 JPEG) when present — fields the contract allows."""
-    return json.loads(journal_entry(item, spec, thumbnail).line)
-
-
 def journal_entry(item: Item, spec: Spec | None = None, thumbnail: bool = False) -> Entry:
-    """Check one item and encode its journal record (the report's contract JSON, plus ``extra``
-    and ``thumbnail`` when present)."""
+    """Check one item and encode its journal record: the report's contract JSON, plus ``extra``
+    (manifest columns) and ``thumbnail`` (base64 JPEG) when present — fields the contract
+    allows."""
     sp = spec or _W["spec"]
     ctx = _read_item(item)
     report = run_checks(ctx, sp)

@@ -406,8 +406,9 @@ def background_model(ctx) -> BackgroundModel:
         ys *= BG_LATTICE
         xs *= BG_LATTICE
         sg = _surface_on_grid(coef, g)
-        lab = rows(g.lab.reshape(-1, 3), ys * W + xs)
-        surf = rows(sg.reshape(-1, 3), ys * W + xs)
+        cells = ys * W + xs
+        lab = rows(g.lab.reshape(-1, 3), cells)
+        surf = rows(sg.reshape(-1, 3), cells)
         res = _rownorm(lab - surf)
         inl = res <= thr
         sub = np.flatnonzero(inl)

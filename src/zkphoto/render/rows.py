@@ -41,29 +41,24 @@ def problems(report: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:
     """(check id, status, message) for every failed, warned or unassessable rule."""
     key = "en" if lang == "en" else "zh"
     checks = report.get("checks", [])
-    if report.get("status") == "error":  # unreadable: the reason, not every rule it blocked
-        return [(c["id"], c["status"], c["message"][key]) for c in checks
-                if c["id"] == "file.readable" or (c["id"] == "file.format" and c["status"] == "fail")]
-    return [(c["id"], c["status"], c["message"][key]) for c in checks if counts_as_problem(c)]
-
-
-def counts_as_problem(c: dict[str, Any]) -> bool:
-    """A failed or warned rule, or an error-severity rule that could not be assessed."""
-    return is_problem(c["status"], c["severity"])
-
-
-def is_problem(status: str, severity: str) -> bool:
-    """:func:`counts_as_problem` from a rule's status and severity values."""
-    return status in ("fail", "warn") or (status == "error" and severity == "error")
+    keep = _problem_flags(report.get("status"), [(c["id"], c["status"], c["severity"]) for c in checks])
+    return [(c["id"], c["status"], c["message"][key]) for c, k in zip(checks, keep) if k]
 
 
 def problem_ids(report: Any) -> list[str]:
     """The check ids :func:`problems` lists, read from a :class:`~zkphoto.report.Report` object
     (no JSON dump needed)."""
-    if report.status.value == "error":
-        return [c.id for c in report.checks
-                if c.id == "file.readable" or (c.id == "file.format" and c.status.value == "fail")]
-    return [c.id for c in report.checks if is_problem(c.status.value, c.severity.value)]
+    rules = [(c.id, c.status.value, c.severity.value) for c in report.checks]
+    return [r[0] for r, k in zip(rules, _problem_flags(report.status.value, rules)) if k]
+
+
+def _problem_flags(report_status: str | None, rules: list[tuple[str, str, str]]) -> list[bool]:
+    """Which of the (id, status, severity) rules count as the photo's problems: for an
+    unreadable photo the reason only, not every rule it blocked; otherwise every failed or
+    warned rule and every error-severity rule that could not be assessed."""
+    if report_status == "error":
+        return [cid == "file.readable" or (cid == "file.format" and st == "fail") for cid, st, _ in rules]
+    return [st in ("fail", "warn") or (st == "error" and sev == "error") for _, st, sev in rules]
 
 
 def header(extra_cols: list[str], lang: str) -> list[str]:
