@@ -24,14 +24,18 @@ def median(x: np.ndarray, axis: int | None = None) -> np.ndarray | np.floating:
     n = a.shape[0]
     if n == 0:
         return np.median(a, axis=axis)
-    if not np.issubdtype(a.dtype, np.floating):
+    if a.dtype.kind != "f":
         a = a.astype(np.float64)
     k = (n - 1) // 2
-    kth = k if n % 2 else [k, k + 1]
+    kth = k if n % 2 else (k, k + 1)
+    # a copy partitioned in place (the ndarray method: np.partition's dispatch costs more than
+    # the work on the small arrays here)
     if a.ndim == 2:  # partition the columns as contiguous rows (much faster than strided)
-        p = np.partition(np.ascontiguousarray(a.T), kth, axis=1)
+        p = a.T.copy()
+        p.partition(kth, axis=1)
         return p[:, k] if n % 2 else (p[:, k] + p[:, k + 1]) * a.dtype.type(0.5)
-    p = np.partition(a, kth, axis=0)
+    p = a.copy()
+    p.partition(kth, axis=0)
     return p[k] if n % 2 else (p[k] + p[k + 1]) * a.dtype.type(0.5)
 
 
@@ -42,7 +46,7 @@ def percentiles(x: np.ndarray, qs: Sequence[float]) -> list:
     n = a.shape[0]
     if n == 0:
         return [np.percentile(a, q, axis=0) for q in qs]
-    if not np.issubdtype(a.dtype, np.floating):
+    if a.dtype.kind != "f":
         a = a.astype(np.float64)
     spots = []
     for q in qs:
@@ -51,7 +55,10 @@ def percentiles(x: np.ndarray, qs: Sequence[float]) -> list:
         spots.append((lo, min(lo + 1, n - 1), pos - lo))
     kth = sorted({k for lo, hi, _ in spots for k in (lo, hi)})
     if a.ndim == 2:  # partition the columns as contiguous rows (much faster than strided)
-        part = np.partition(np.ascontiguousarray(a.T), kth, axis=1).T
+        part = a.T.copy()
+        part.partition(kth, axis=1)
+        part = part.T
     else:
-        part = np.partition(a, kth, axis=0)
+        part = a.copy()
+        part.partition(kth, axis=0)
     return [part[lo] + (part[hi] - part[lo]) * f if f else part[lo] for lo, hi, f in spots]
