@@ -201,7 +201,7 @@ def _disc_pixels(ctx, side: str, radius_frac: float) -> np.ndarray | None:
     xx = np.arange(x0, x1, dtype=np.float64)[None, :]
     disc = (xx + 0.5 - cx) ** 2 + (yy + 0.5 - cy) ** 2 <= rr * rr
     sel = disc & rg.polygon_mask((y1 - y0, x1 - x0), [(rg.eye_contour(ctx, side), 0)], (x0, y0))
-    if sel.sum() < 3:
+    if np.count_nonzero(sel) < 3:
         return None
     return np.asarray(ctx.rgb)[y0:y1, x0:x1][sel]
 
@@ -394,7 +394,7 @@ def check_glasses_tinted(ctx, rule: TintRule) -> Verdict:
     brow_top = float(min(p[:, 1].min() for p in brows_pts))
     inside = (e >= 0.5) & (e <= 1.0) & skin
     ref = (e > 1.7) & (e <= 3.2) & skin & (ys >= brow_top)
-    if inside.sum() < 12 or ref.sum() < 12:
+    if np.count_nonzero(inside) < 12 or np.count_nonzero(ref) < 12:
         raise NotAssessable("眼周皮肤区域太小，无法判断镜片颜色", "too little skin around the eyes to judge lens tint")
     crop = rgb[y0:y1, x0:x1]
     li = _median_lab(crop, inside)

@@ -377,18 +377,21 @@ def shoulder_points(mask: np.ndarray, geo: FaceGeometry, threshold: float = 0.5)
     fw = geo.face_width
     # scan from the mouth, not the chin: a raised shoulder can reach above the chin line
     start = max(0, int(geo.landmarks[LIP_LOWER_INNER, 1]))
+    ks = np.linspace(0.75, 1.05, 7)
+    cols = [[int(round(geo.face_center_x + sign * k * fw)) for k in ks.tolist()] for sign in (-1, 1)]
+    inside = sorted({x for side in cols for x in side if 0 <= x < w})
+    # the sampled columns read in one gather (column by column, every row is a cache miss)
+    top = {}
+    if inside and start < h:
+        body = mask[start:, inside] >= threshold
+        top = {x: r for x, r, a in zip(inside, body.argmax(axis=0).tolist(), body.any(axis=0).tolist()) if a}
     out = []
-    for sign in (-1, 1):
+    for side in cols:
         ys, xs = [], []
-        for k in np.linspace(0.75, 1.05, 7):
-            x = int(round(geo.face_center_x + sign * k * fw))
-            if x < 0 or x >= w:
-                continue
-            col = mask[start:, x] >= threshold
-            if not col.any():
-                continue
-            ys.append(start + int(col.argmax()))
-            xs.append(x)
+        for x in side:
+            if x in top:
+                ys.append(start + top[x])
+                xs.append(x)
         if len(ys) < 3:
             return None
         out.append((float(statistics.median(xs)), float(statistics.median(ys))))

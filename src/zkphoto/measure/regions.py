@@ -565,9 +565,9 @@ def shadow_profile(ctx) -> dict[str, Any]:
         others_far = _dilate(reg.others, int(np.ceil(0.03 * W / g.step)))
         usable = inside & ~others_far & ~reg.subject
         far = usable & (d > 0.10 * W)
-        if far.sum() < 0.03 * d.size:
+        if np.count_nonzero(far) < 0.03 * d.size:
             far = reg.background & ~others_far
-        if far.sum() < 200:
+        if np.count_nonzero(far) < 200:
             raise NotAssessable("背景太少，无法评估阴影", "too little background to judge shadows")
         model = background_model(ctx)
         L = g.lightness
@@ -599,18 +599,18 @@ def shadow_profile(ctx) -> dict[str, Any]:
         # group the samples (a stable radix sort of the small group numbers), then the median
         # of each group large enough to count
         order = np.argsort(key.astype(np.int16), kind="stable")
-        key, vals = key[order], vals[order].astype(np.float64)
-        starts = np.r_[0, np.flatnonzero(np.diff(key)) + 1]
-        counts = np.diff(np.r_[starts, len(key)])
-        meds = [float(median(vals[a:a + c])) if c >= min_count else 0.0
-                for a, c in zip(starts.tolist(), counts.tolist())]
+        vals = vals[order].astype(np.float64)
+        cnt = np.bincount(key)
+        groups = np.flatnonzero(cnt)  # the group numbers present, in sorted order
+        counts = cnt[groups]
+        starts = np.cumsum(counts) - counts
         sides: dict[str, float] = {}
         best = (0.0, None, None)
-        for a, cnt, med in zip(starts.tolist(), counts.tolist(), meds):
-            if cnt < min_count:
+        for grp, a, c in zip(groups.tolist(), starts.tolist(), counts.tolist()):
+            if c < min_count:
                 continue
-            k, j = divmod(int(key[a]), nb)
-            dep = -med
+            k, j = divmod(grp, nb)
+            dep = -_segment_median(vals[a:a + c])
             nm = names[k]
             if nm not in sides or dep > sides[nm]:
                 sides[nm] = round(dep, 2)
@@ -621,6 +621,18 @@ def shadow_profile(ctx) -> dict[str, Any]:
                 "far_lightness": far_l}
 
     return cached(ctx, "shadow", make)
+
+
+def _segment_median(seg: np.ndarray) -> float:
+    """Median of the 1-D float view ``seg`` (as ``median`` gives it), partitioning the view in
+    place: no copy and no call overhead for each of the shadow profile's groups."""
+    n = len(seg)
+    k = (n - 1) // 2
+    if n % 2:
+        seg.partition(k)
+        return float(seg[k])
+    seg.partition((k, k + 1))
+    return float((seg[k] + seg[k + 1]) * seg.dtype.type(0.5))
 
 
 def _dilate(m: np.ndarray, r: int) -> np.ndarray:
@@ -717,7 +729,7 @@ def face_regions(ctx) -> FaceRegions:
         gap, reach = 0.2 * iod, 0.75 * iod
         left = band & (xs < xm - gap) & (xs > xm - reach)
         right = band & (xs > xm + gap) & (xs < xm + reach)
-        if skin.sum() < 30 or left.sum() < 10 or right.sum() < 10:
+        if np.count_nonzero(skin) < 30 or np.count_nonzero(left) < 10 or np.count_nonzero(right) < 10:
             raise NotAssessable("无法确定面部皮肤区域", "cannot locate the facial skin")
         return FaceRegions(skin, left, right, iod, (slice(r0, r1), slice(c0, c1)))
 
