@@ -390,7 +390,7 @@ def check_glasses_tinted(ctx, rule: TintRule) -> Verdict:
     r_eye, r_brow = max(1, int(round(0.25 * ew))), max(1, int(round(0.1 * ew)))
     cut = rg.polygon_mask(shape, [(conts[0], r_eye), (conts[1], r_eye), (rg._hull(brows_pts[0]), r_brow),
                                   (rg._hull(brows_pts[1]), r_brow)], (x0, y0))
-    skin = rg.polygon_mask(shape, [(face.landmarks[list(rg.FACE_OVAL)], 0)], (x0, y0)) & ~cut
+    skin = rg.polygon_mask(shape, [(face.landmarks[rg.ix(rg.FACE_OVAL)], 0)], (x0, y0)) & ~cut
     brow_top = float(min(p[:, 1].min() for p in brows_pts))
     inside = (e >= 0.5) & (e <= 1.0) & skin
     ref = (e > 1.7) & (e <= 3.2) & skin & (ys >= brow_top)

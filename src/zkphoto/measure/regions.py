@@ -36,6 +36,15 @@ NOSE_BRIDGE, NOSE_TIP, CHIN = 168, 1, 152
 MOUTH_CORNERS = (61, 291)
 
 
+@functools.lru_cache(maxsize=None)
+def ix(indices: tuple[int, ...]) -> np.ndarray:
+    """A landmark index tuple as a (cached, read-only) index array: ``lm[ix(EYE_L_CONTOUR)]`` is
+    ``lm[list(EYE_L_CONTOUR)]`` without converting the list on every look-up."""
+    a = np.array(indices, dtype=np.intp)
+    a.setflags(write=False)
+    return a
+
+
 def cached(ctx, key: str, fn: Callable[[], Any]) -> Any:
     """``ctx.cache[key]``, computing it with ``fn()`` on first use.  A NotAssessable raised by
     ``fn`` is cached too, so a failing measurement is not retried by every check."""
@@ -116,8 +125,15 @@ def polygon_mask(shape: tuple[int, int], polys: list[tuple[np.ndarray, int]],
     import cv2
 
     m = np.zeros(shape, np.uint8)
-    for pts, r in polys:
-        p = np.round((np.asarray(pts, np.float64)[:, :2] - offset) / scale * 4).astype(np.int32)
+    if not polys:
+        return m.view(bool)
+    # every polygon's points to fixed point (2 fractional bits) in one go
+    arrs = [np.asarray(pts, np.float64)[:, :2] for pts, _ in polys]
+    q = np.rint((np.concatenate(arrs) - offset) / scale * 4).astype(np.int32)
+    start = 0
+    for a, (_, r) in zip(arrs, polys):
+        p = q[start:start + len(a)]
+        start += len(a)
         cv2.fillPoly(m, [p], 1, lineType=cv2.LINE_8, shift=2)
         if r > 0:
             cv2.polylines(m, [p], True, 1, thickness=max(2, 2 * int(r) - 1), lineType=cv2.LINE_8, shift=2)
@@ -699,7 +715,7 @@ def face_regions(ctx) -> FaceRegions:
         iod = float(np.hypot(face.right_eye[0] - face.left_eye[0], face.right_eye[1] - face.left_eye[1]))
         if iod < 8:
             raise NotAssessable("人脸太小，无法评估", "the face is too small to assess")
-        oval = lm[list(FACE_OVAL), :2]
+        oval = lm[ix(FACE_OVAL), :2]
         r0 = min(max(int(np.floor(oval[:, 1].min() / s)) - 1, 0), gh - 1)
         r1 = max(min(int(np.ceil(oval[:, 1].max() / s)) + 2, gh), r0 + 1)
         c0 = min(max(int(np.floor(oval[:, 0].min() / s)) - 1, 0), gw - 1)
@@ -710,11 +726,11 @@ def face_regions(ctx) -> FaceRegions:
         r_eye = max(1, int(round(0.15 * iod / s)))
         r_brow = max(1, int(round(0.08 * iod / s)))
         r_lips = max(1, int(round(0.05 * iod / s)))
-        cut = polygon_mask(shape, [(lm[list(EYE_L_CONTOUR)], r_eye), (lm[list(EYE_R_CONTOUR)], r_eye),
-                                     (_hull(lm[list(BROW_L)]), r_brow), (_hull(lm[list(BROW_R)]), r_brow),
-                                     (lm[list(LIPS_OUTER)], r_lips)], off, s)
+        cut = polygon_mask(shape, [(lm[ix(EYE_L_CONTOUR)], r_eye), (lm[ix(EYE_R_CONTOUR)], r_eye),
+                                     (_hull(lm[ix(BROW_L)]), r_brow), (_hull(lm[ix(BROW_R)]), r_brow),
+                                     (lm[ix(LIPS_OUTER)], r_lips)], off, s)
         skin &= ~cut
-        brow_top = float(min(lm[list(BROW_L), 1].min(), lm[list(BROW_R), 1].min()))
+        brow_top = float(min(lm[ix(BROW_L), 1].min(), lm[ix(BROW_R), 1].min()))
         forehead_cut = brow_top - 0.35 * max(brow_top - face.forehead_y, 0.0)
         ys = np.arange(r0, r1)[:, None] * s
         xs = np.arange(c0, c1)[None, :] * s
@@ -724,7 +740,7 @@ def face_regions(ctx) -> FaceRegions:
         order = np.argsort(mid[:, 1])
         xm = np.interp(ys[:, 0], mid[order, 1], mid[order, 0])[:, None]
         top = max(face.left_eye[1], face.right_eye[1]) + 0.25 * iod
-        bottom = float(lm[list(MOUTH_CORNERS), 1].mean())
+        bottom = float(lm[ix(MOUTH_CORNERS), 1].mean())
         band = skin & (ys >= top) & (ys <= bottom)
         gap, reach = 0.2 * iod, 0.75 * iod
         left = band & (xs < xm - gap) & (xs > xm - reach)
@@ -786,8 +802,8 @@ def _eye_parts(ctx) -> dict:
         for c, ring, cont, brow in ((IRIS_L_CENTRE, IRIS_L_RING, EYE_L_CONTOUR, BROW_L),
                                     (IRIS_R_CENTRE, IRIS_R_RING, EYE_R_CONTOUR, BROW_R)):
             cx, cy = float(lm[c, 0]), float(lm[c, 1])
-            r = float(np.mean(np.hypot(lm[list(ring), 0] - cx, lm[list(ring), 1] - cy)))
-            parts[c] = ((cx, cy, r), lm[list(cont), :2], lm[list(brow), :2])
+            r = float(np.mean(np.hypot(lm[ix(ring), 0] - cx, lm[ix(ring), 1] - cy)))
+            parts[c] = ((cx, cy, r), lm[ix(cont), :2], lm[ix(brow), :2])
         a, b = parts[IRIS_L_CENTRE], parts[IRIS_R_CENTRE]
         out = {}
         # each part goes to the side its own landmarks are on (as the separate look-ups did)
