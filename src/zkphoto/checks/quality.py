@@ -370,7 +370,7 @@ def check_glasses_tinted(ctx, rule: TintRule) -> Verdict:
     rgb = np.asarray(ctx.rgb)
     H, W = rgb.shape[:2]
     conts = [rg.eye_contour(ctx, sd) for sd in ("left", "right")]
-    ew = float(np.mean([np.ptp(c[:, 0]) for c in conts]))
+    ew = float(sum(c[:, 0].max() - c[:, 0].min() for c in conts) / len(conts))  # mean eye width
     if ew < 4:
         raise NotAssessable("眼睛太小，无法判断镜片颜色", "the eyes are too small to judge lens tint")
     ax, ay = 0.75 * ew, 0.5 * ew

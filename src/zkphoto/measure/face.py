@@ -221,8 +221,8 @@ def _gaze(lm: np.ndarray, eye: dict, iris: int) -> tuple[float, float]:
     left, right = (a, b) if a[0] < b[0] else (b, a)
     ix, iy = lm[iris, 0], lm[iris, 1]
     h = (ix - left[0]) / max(right[0] - left[0], 1e-6)
-    top = np.mean([lm[t, 1] for t in eye["top"]])
-    bot = np.mean([lm[t, 1] for t in eye["bottom"]])
+    top = sum(float(lm[t, 1]) for t in eye["top"]) / len(eye["top"])
+    bot = sum(float(lm[t, 1]) for t in eye["bottom"]) / len(eye["bottom"])
     v = (iy - top) / max(bot - top, 1e-6)
     return float(h), float(v)
 
