@@ -236,3 +236,67 @@ def test_sobel_magnitude_at_points_is_opencvs():
     ys, xs = np.mgrid[1:89, 1:69]
     idx = (ys * 70 + xs).ravel()
     assert np.allclose(rg._sobel_magnitude_at(a, idx), full.ravel()[idx], rtol=0, atol=1e-3)
+
+
+# --------------------------------------------------------------------------- border-scan kernels
+
+@pytest.mark.parametrize("shape,axis", [((8, 640), 1), ((16, 480), 1), ((3, 7), 1), ((320, 8, 3), 0),
+                                        ((8, 240, 3), 1), ((1, 5), 1), ((700, 16, 3), 0)])
+def test_line_means_are_opencvs_average(shape, axis):
+    """numpy's integer sum times the float32 reciprocal is bit for bit cv2.reduce(REDUCE_AVG)."""
+    for _ in range(20):
+        a = (RNG.random(shape) * 256).astype(np.uint8)
+        got = rg._line_means(a, axis)
+        want = cv2.reduce(a, axis, cv2.REDUCE_AVG, dtype=cv2.CV_32F)
+        want = want.reshape(got.shape)
+        assert got.dtype == np.float32 and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("tol", [3.0, 12.0, 40.0])
+def test_uniform_lines_is_the_ninety_percent_rule(tol):
+    lines, n = 24, 301
+    base = RNG.integers(0, 256, (lines, 1))
+    spread = RNG.integers(1, 40, (lines, 1))
+    lum = np.clip(base + RNG.integers(-1, 2, (lines, n)) * RNG.integers(0, 2 * spread, (lines, n)), 0, 255)
+    lum = lum.astype(np.uint8)
+    lum[0] = 0  # a black line and a white one: the clipped bounds
+    lum[1] = 255
+    lm, ok = rg._uniform_lines(lum, tol)
+    mean = lum.astype(np.float64).mean(axis=1)
+    assert np.allclose(lm, mean, atol=1e-4)
+    within = (np.abs(lum - lm[:, None].astype(np.float64)) <= tol).sum(axis=1)
+    assert np.array_equal(ok, within >= 0.9 * n)
+    assert ok[0] and ok[1]
+
+
+def test_ciede2000_in_blocks_equals_one_pass():
+    """Calls over more pairs than one block are computed block by block, with the same values."""
+    from zkphoto.measure import color as col
+
+    n = 2 * col._DE_CHUNK + 77
+    a = np.column_stack([RNG.uniform(0, 100, n), RNG.uniform(-90, 90, n), RNG.uniform(-90, 90, n)])
+    b = a + RNG.normal(0, 6, (n, 3))
+    one = np.array([55.0, 3.0, -4.0])
+    for single in (False, True):
+        whole = np.concatenate([delta_e_2000(a[i:i + 1000], b[i:i + 1000], single=single) for i in range(0, n, 1000)])
+        got = delta_e_2000(a, b, single=single)
+        assert got.shape == (n,) and np.array_equal(got, whole)
+        many = delta_e_2000(a, one, single=single)
+        assert np.array_equal(many, np.concatenate([delta_e_2000(a[i:i + 1000], one, single=single)
+                                                    for i in range(0, n, 1000)]))
+        assert np.array_equal(delta_e_2000(one, a, single=single), many)
+    grid = a[: 2 * col._DE_CHUNK].reshape(64, -1, 3)
+    flat = delta_e_2000(a[: 2 * col._DE_CHUNK], one)
+    assert np.array_equal(delta_e_2000(grid, one), flat.reshape(64, -1))
+
+
+def test_polygon_mask_of_several_polygons_is_their_union():
+    shape = (120, 200)
+    polys = [(_ellipse_points(50, 40, 20, 10), 0), (_ellipse_points(140, 80, 30, 15), 3),
+             (_ellipse_points(100, 60, 8, 30), 1)]
+    both = rg.polygon_mask(shape, polys, (5.0, -3.0), 1.5)
+    union = np.zeros(shape, bool)
+    for p in polys:
+        union |= rg.polygon_mask(shape, [p], (5.0, -3.0), 1.5)
+    assert np.array_equal(both, union) and union.sum() > 1000
+    assert not rg.polygon_mask(shape, []).any()
