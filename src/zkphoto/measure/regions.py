@@ -243,15 +243,26 @@ def subject_regions(ctx) -> SubjectRegions:
         margin_body = 0.03 * W
         margin_head = 0.06 * W
         ys, _ = g.coords()
-        margin = np.where(ys[:, None] < head_bottom, margin_head, margin_body)
         edge = max(2, int(round(0.01 * min(g.width, g.height))))
-        bg = dist > margin
+        # farther than the head margin in the rows above the head's bottom, than the body
+        # margin below (compared in float32 against exactly equivalent thresholds)
+        split = int(np.count_nonzero(ys < head_bottom))
+        bg = np.empty(dist.shape, bool)
+        np.greater(dist[:split], _f32_below(margin_head), out=bg[:split])
+        np.greater(dist[split:], _f32_below(margin_body), out=bg[split:])
         e = int(np.ceil(edge / s))
         bg[:e] = bg[-e:] = False
         bg[:, :e] = bg[:, -e:] = False
         return SubjectRegions(subject, others, dist, bg, margin_body, margin_head, edge, float(head_bottom))
 
     return cached(ctx, "subject", make)
+
+
+def _f32_below(t: float) -> np.float32:
+    """The largest float32 ≤ ``t``: for any float32 x, ``x > _f32_below(t)`` exactly when the
+    real x > t, so a float32 array is compared with a float64 threshold without converting it."""
+    f = np.float32(t)
+    return np.nextafter(f, np.float32(-np.inf)) if float(f) > t else f
 
 
 def _design(ys: np.ndarray, xs: np.ndarray, height: int, width: int) -> np.ndarray:
