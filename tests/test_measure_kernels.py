@@ -20,7 +20,7 @@ import pytest
 from zkphoto.measure import regions as rg
 from zkphoto.measure.color import (colourfulness, delta_e_2000, delta_e_2000_pair, lab_to_rgb,
                                    rgb_to_lab, subsample)
-from zkphoto.measure.stats import median, percentiles
+from zkphoto.measure.stats import median, median_in_place, percentiles
 from zkphoto.threads import single_threaded
 
 RNG = np.random.default_rng(20261124)
@@ -38,6 +38,14 @@ def test_median_and_percentiles_match_numpy(n, dtype):
     for q in (0, 1, 5, 50, 90, 95, 99, 100):
         np.testing.assert_allclose(percentiles(x, (q,))[0], np.percentile(x, q, axis=0), rtol=1e-5, atol=1e-4)
         np.testing.assert_allclose(percentiles(x[:, 0], (q,))[0], np.percentile(x[:, 0], q), rtol=1e-5, atol=1e-4)
+
+
+def test_median_in_place_of_slices_of_a_scratch_array():
+    x = RNG.normal(0, 10, 1000)
+    scratch = x.copy()
+    for a, b in ((0, 1), (1, 3), (3, 104), (104, 401), (401, 1000)):
+        assert median_in_place(scratch[a:b]) == np.median(x[a:b])
+        assert sorted(scratch[a:b]) == sorted(x[a:b])  # the slice is reordered, nothing else
 
 
 def test_median_of_a_2d_mask_selection_is_the_flat_median():

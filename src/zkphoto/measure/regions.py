@@ -22,7 +22,7 @@ import numpy as np
 from ..checks.registry import NotAssessable
 from .color import delta_e_2000, delta_e_2000_pair, rgb_to_lab, subsample
 from .face import FACE_OVAL
-from .stats import median, percentiles
+from .stats import median, median_in_place, percentiles
 
 # FaceMesh contours (canonical topology).  "L" = the eye/brow on the image's left.
 EYE_L_CONTOUR = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
@@ -637,7 +637,7 @@ def shadow_profile(ctx) -> dict[str, Any]:
             if c < min_count:
                 continue
             k, j = divmod(grp, nb)
-            dep = -_segment_median(vals[a:a + c])
+            dep = -float(median_in_place(vals[a:a + c]))  # (vals is a scratch copy)
             nm = names[k]
             if nm not in sides or dep > sides[nm]:
                 sides[nm] = round(dep, 2)
@@ -648,18 +648,6 @@ def shadow_profile(ctx) -> dict[str, Any]:
                 "far_lightness": far_l}
 
     return cached(ctx, "shadow", make)
-
-
-def _segment_median(seg: np.ndarray) -> float:
-    """Median of the 1-D float view ``seg`` (as ``median`` gives it), partitioning the view in
-    place: no copy and no call overhead for each of the shadow profile's groups."""
-    n = len(seg)
-    k = (n - 1) // 2
-    if n % 2:
-        seg.partition(k)
-        return float(seg[k])
-    seg.partition((k, k + 1))
-    return float((seg[k] + seg[k + 1]) * seg.dtype.type(0.5))
 
 
 def _dilate(m: np.ndarray, r: int) -> np.ndarray:

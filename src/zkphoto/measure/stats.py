@@ -34,9 +34,19 @@ def median(x: np.ndarray, axis: int | None = None) -> np.ndarray | np.floating:
         p = a.T.copy()
         p.partition(kth, axis=1)
         return p[:, k] if n % 2 else (p[:, k] + p[:, k + 1]) * a.dtype.type(0.5)
-    p = a.copy()
-    p.partition(kth, axis=0)
-    return p[k] if n % 2 else (p[k] + p[k + 1]) * a.dtype.type(0.5)
+    return median_in_place(a.copy())
+
+
+def median_in_place(a: np.ndarray) -> np.floating:
+    """Median of the non-empty 1-D float array ``a`` (as ``np.median`` gives it), partitioning
+    ``a`` itself: its order is lost.  For slices of a scratch array, each taken without a copy."""
+    n = a.shape[0]
+    k = (n - 1) // 2
+    if n % 2:
+        a.partition(k)
+        return a[k]
+    a.partition((k, k + 1))
+    return (a[k] + a[k + 1]) * a.dtype.type(0.5)
 
 
 def percentiles(x: np.ndarray, qs: Sequence[float]) -> list:
