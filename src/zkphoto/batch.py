@@ -177,9 +177,13 @@ def _with_fields(obj_json: str, add: dict[str, Any]) -> str:
     return obj_json[:-1] + "," + json.dumps(add, ensure_ascii=False)[1:]
 
 
+def _record_problems(rec: dict[str, Any]) -> tuple[str, ...]:
+    """The ids of a journal record's problem rules (``rows.problems``)."""
+    return tuple(cid for cid, _, _ in problems(rec, "en"))
+
+
 def _entry_from_record(rec: dict[str, Any]) -> Entry:
-    return Entry(rec["file"], rec.get("status", "error"), tuple(cid for cid, _, _ in problems(rec, "en")),
-                 json.dumps(rec, ensure_ascii=False))
+    return Entry(rec["file"], rec.get("status", "error"), _record_problems(rec), json.dumps(rec, ensure_ascii=False))
 
 
 def _worker_run(args: tuple[Item, bool]) -> Entry:
@@ -244,7 +248,7 @@ class BatchStats:
 
     def add(self, report: dict[str, Any]) -> None:
         """Count a journal record (a report as a dict)."""
-        self.count(report.get("status", "error"), [cid for cid, _, _ in problems(report, "en")])
+        self.count(report.get("status", "error"), _record_problems(report))
 
     def count(self, status: str, problem_ids: Iterable[str]) -> None:
         """Count one photo: its status and the ids of its problem rules."""

@@ -126,7 +126,7 @@ def _hotspots(ctx, fr: "rg.FaceRegions") -> tuple[float, float, tuple[int, int] 
 
     g = rg.grid(ctx)
     skin = fr.skin
-    L = g.lab[..., 0][fr.box]
+    L = g.lightness[fr.box]
     med = float(rg.skin_colour(ctx)[0])
     level = min(90.0, med + 30.0)
     hot = skin & (L >= level)
@@ -149,7 +149,7 @@ def check_face_balance(ctx, rule: BalanceRule) -> Verdict:
     """
     g = rg.grid(ctx)
     fr = rg.face_regions(ctx)
-    L = g.lab[..., 0][fr.box]
+    L = g.lightness[fr.box]
     ll, lr = float(median(L[fr.left])), float(median(L[fr.right]))
     ev = math.log2(max(_y_of_l(ll), 1e-5) / max(_y_of_l(lr), 1e-5))
     area, level, where = _hotspots(ctx, fr)

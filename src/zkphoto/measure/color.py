@@ -31,15 +31,6 @@ def colourfulness(rgb: np.ndarray, max_side: int | None = 256) -> float:
 _OPPONENT = np.array([[1.0, -1.0, 0.0], [0.5, 0.5, -1.0], [0.0, 0.0, 0.0]], np.float32)
 
 
-def chroma_fraction(rgb: np.ndarray, min_chroma: float = 12.0, max_side: int = 256) -> float:
-    """Share of pixels whose max−min channel spread exceeds ``min_chroma`` (0–1)."""
-    h, w = rgb.shape[:2]
-    step = max(1, int(np.ceil(max(h, w) / max_side)))
-    a = rgb[::step, ::step].astype(np.int16)
-    spread = a.max(axis=2) - a.min(axis=2)
-    return float((spread > min_chroma).mean())
-
-
 # --------------------------------------------------------------------------- CIELAB and CIEDE2000
 #
 # sRGB (IEC 61966-2-1) with its D65 white, to CIE 1976 L*a*b*; CIEDE2000 colour difference after
@@ -348,9 +339,3 @@ _DEG = 180.0 / np.pi
 def _pow7(x: np.ndarray) -> np.ndarray:
     x2 = x * x
     return x2 * x2 * x2 * x
-
-
-def delta_e_76(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
-    """CIE 1976 ΔE*ab: Euclidean distance in CIELAB."""
-    d = np.asarray(lab1, dtype=np.float64) - np.asarray(lab2, dtype=np.float64)
-    return np.sqrt((d * d).sum(axis=-1))
