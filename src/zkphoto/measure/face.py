@@ -13,6 +13,7 @@ import contextlib
 import math
 import os
 import statistics
+import sys
 import threading
 from dataclasses import dataclass, field
 
@@ -80,8 +81,92 @@ def _model(name: str):
     return m
 
 
+#: MediaPipe modules its package ``__init__`` imports that zkphoto never uses: the drawing
+#: helpers, which import matplotlib's pyplot.  :func:`import_mediapipe` defers them.
+_MP_UNUSED = (
+    ("mediapipe.python.solutions.drawing_utils", "python/solutions/drawing_utils.py"),
+    ("mediapipe.python.solutions.drawing_styles", "python/solutions/drawing_styles.py"),
+)
+
+
+def import_mediapipe():
+    """The ``mediapipe`` package, imported without executing the modules in ``_MP_UNUSED``
+    until someone uses them.
+
+    ``import mediapipe`` runs its drawing helpers, which import matplotlib's pyplot: about 0.45
+    of its 0.6 s, paid by every command and every batch worker for modules zkphoto never calls.  Each of them is registered as a placeholder
+    module before the package is imported, and bound where the package would bind it; the
+    first attribute looked up on a placeholder imports the real module into it, so code that
+    does use them (``mp.solutions.drawing_utils…``) still gets them.  If anything about the
+    package's layout differs, this is a plain ``import mediapipe``."""
+    mp = sys.modules.get("mediapipe")
+    if mp is not None:
+        return mp
+    import importlib.util
+
+    placed = {}
+    try:
+        spec = importlib.util.find_spec("mediapipe")  # (finds the package without running it)
+        root = next(iter(spec.submodule_search_locations or ()), None) if spec else None
+        for name, rel in _MP_UNUSED if root else ():
+            path = os.path.join(root, *rel.split("/"))
+            if os.path.isfile(path):
+                sys.modules[name] = placed[name] = _Deferred(name, path)
+        import mediapipe as mp
+    except Exception:  # noqa: BLE001 - an unexpected layout: import it the ordinary way
+        for name, mod in placed.items():  # (what did import stays: its native parts load once)
+            if sys.modules.get(name) is mod:
+                del sys.modules[name]
+        import mediapipe as mp
+
+        return mp
+    for name, mod in placed.items():  # bind each where its package's import would have
+        parent, _, attr = name.rpartition(".")
+        if parent in sys.modules and not hasattr(sys.modules[parent], attr):
+            setattr(sys.modules[parent], attr, mod)
+    return mp
+
+
+class _Deferred(type(sys)):
+    """A module that imports itself on its first attribute look-up (see ``import_mediapipe``).
+
+    Until then it carries only what the import system reads of a module in ``sys.modules``
+    (``__spec__``, ``__file__``, ``__path__`` for a package), so importing it again, or one of
+    its submodules, does not load it."""
+
+    def __init__(self, name: str, path: str):
+        import importlib.util
+
+        super().__init__(name)
+        is_pkg = os.path.basename(path) == "__init__.py"
+        self.__spec__ = importlib.util.spec_from_file_location(
+            name, path, submodule_search_locations=[os.path.dirname(path)] if is_pkg else None)
+        self.__file__ = path
+        if is_pkg:
+            self.__path__ = [os.path.dirname(path)]
+
+    def __getattr__(self, attr: str):
+        import importlib
+
+        name = self.__name__
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+            try:
+                real = importlib.import_module(name)
+            except BaseException:
+                sys.modules.setdefault(name, self)
+                raise
+            vars(self).update(vars(real))  # later look-ups find everything here
+            parent, _, short = name.rpartition(".")
+            if getattr(sys.modules.get(parent), short, None) is self:
+                setattr(sys.modules[parent], short, real)
+        else:
+            real = sys.modules[name]
+        return getattr(real, attr)
+
+
 def _create(name: str):
-    import mediapipe as mp  # heavy: imported only when a face check runs
+    mp = import_mediapipe()  # heavy: imported only when a face check runs
 
     if name == "mesh":
         m = mp.solutions.face_mesh.FaceMesh(
