@@ -12,10 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import multiprocessing as mp
 import os
 import signal
-import sys
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from .context import MAX_FILE_BYTES, PhotoContext, Source
 from .pipeline import run_checks
+from .procs import pool_context
 from .render.rows import problem_ids, problems
 from .report import Report
 from .spec import Spec, load_spec
@@ -306,8 +305,7 @@ def run_batch(
                 for it, th in tasks:
                     take(journal_entry(it, spec, thumbnail=th))
             else:
-                ctx = mp.get_context("spawn" if sys.platform == "darwin" else "forkserver")
-                with ctx.Pool(workers, initializer=_worker_init, initargs=(spec.path, thumbnails > 0)) as pool:
+                with pool_context().Pool(workers, initializer=_worker_init, initargs=(spec.path, thumbnails > 0)) as pool:
                     try:
                         for rec in pool.imap_unordered(_worker_run, tasks, chunksize=4):
                             take(rec)
@@ -364,8 +362,7 @@ def check_many(
                 ctx = _read_item(it)
                 yield run_checks(ctx, sp)
         return
-    ctx = mp.get_context("forkserver" if sys.platform != "darwin" else "spawn")
-    with ctx.Pool(workers, initializer=_worker_init, initargs=(sp.path, False)) as pool:
+    with pool_context().Pool(workers, initializer=_worker_init, initargs=(sp.path, False)) as pool:
         for rec in pool.imap_unordered(_check_many_worker, items, chunksize=4):
             yield Report.model_validate(rec)
 

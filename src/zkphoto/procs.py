@@ -1,0 +1,36 @@
+"""Worker processes for batch work: the start method, and a fork server started early with
+zkphoto and MediaPipe already imported, so that each worker starts ready to check photos.
+
+This module imports nothing heavy: the command line calls :func:`start_early` before it loads
+the rest of zkphoto, so the fork server's imports run on the other core meanwhile.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sys
+
+#: Modules the fork server imports once, so every worker forked from it has them: the main
+#: module (as multiprocessing does by default) and :mod:`zkphoto._worker_preload`.
+PRELOAD = ["__main__", "zkphoto._worker_preload"]
+
+
+def pool_context():
+    """The multiprocessing context batch workers start from: a fork server that preloads
+    ``PRELOAD`` (spawn on macOS, or where there is no fork server).  The preload applies if
+    the fork server is not running yet; otherwise workers import what they need themselves."""
+    if sys.platform == "darwin" or "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def start_early() -> None:
+    """Start the fork server now (it imports ``PRELOAD`` while the caller goes on), so the
+    workers a pool creates later fork from a server that is ready."""
+    ctx = pool_context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()

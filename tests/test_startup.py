@@ -1,0 +1,85 @@
+"""Start-up costs: what ``import zkphoto`` loads, MediaPipe imported without its drawing helpers,
+and the batch fork server that preloads the checks. Each test runs a fresh interpreter, so
+what is imported is measured, not assumed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+
+def _run(code: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                         timeout=120, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_import_zkphoto_is_lazy_and_every_public_name_resolves():
+    r = _run("""
+        import json, sys
+        import zkphoto
+        before = sorted(m for m in ("zkphoto.batch", "zkphoto.pipeline", "zkphoto.fix", "numpy", "cv2")
+                        if m in sys.modules)
+        names = {n: type(getattr(zkphoto, n)).__name__ for n in zkphoto.__all__}
+        missing = sorted(set(zkphoto.__all__) - set(dir(zkphoto)))
+        try:
+            zkphoto.no_such_name
+            err = None
+        except AttributeError as e:
+            err = str(e)
+        print(json.dumps({"before": before, "names": names, "missing": missing, "err": err}))
+    """)
+    assert r["before"] == []  # nothing heavy until a name is used
+    assert set(r["names"]) == {"BatchReport", "FixResult", "CheckResult", "Message", "Report", "Severity",
+                               "Spec", "SpecError", "SpecRef", "Status", "check", "check_many", "fix",
+                               "iter_items", "list_specs", "load_spec"}
+    assert r["names"]["check"] == "function" and r["names"]["Report"] == "ModelMetaclass"
+    assert r["missing"] == []
+    assert "no_such_name" in r["err"]
+
+
+def test_mediapipe_is_imported_without_matplotlib_and_its_drawing_helpers_still_work():
+    r = _run("""
+        import json, sys
+        from zkphoto.measure.face import import_mediapipe, warm_up
+        mp = import_mediapipe()
+        warm_up()  # the three models load and run
+        after_models = "matplotlib.pyplot" in sys.modules
+        spec = mp.solutions.drawing_utils.DrawingSpec(color=(1, 2, 3))  # first use loads it
+        style = mp.solutions.drawing_styles.get_default_face_mesh_contours_style()
+        import mediapipe.python.solutions.drawing_utils as du
+        print(json.dumps({"after_models": after_models, "spec": list(spec.color), "style": len(style),
+                          "same": du.DrawingSpec is mp.solutions.drawing_utils.DrawingSpec,
+                          "pyplot_now": "matplotlib.pyplot" in sys.modules,
+                          "again": import_mediapipe() is mp}))
+    """)
+    assert r["after_models"] is False
+    assert r["spec"] == [1, 2, 3] and r["style"] > 0 and r["same"] is True
+    assert r["pyplot_now"] is True  # loaded when (and only when) used
+    assert r["again"] is True
+
+
+def test_batch_workers_fork_from_a_server_that_preloaded_the_checks():
+    r = _run("""
+        import json, os, sys
+        from zkphoto.procs import PRELOAD, pool_context, start_early
+        start_early()
+        ctx = pool_context()
+        # what a worker has imported, asked through a builtin (picklable by reference)
+        probe = ("(sorted(m for m in ('zkphoto.batch', 'zkphoto.checks.background', 'mediapipe') "
+                 "if m in __import__('sys').modules), 'matplotlib.pyplot' in __import__('sys').modules)")
+        with ctx.Pool(2) as pool:
+            res = pool.map(eval, [probe] * 4)
+        print(json.dumps({"method": ctx.get_start_method(), "preload": PRELOAD,
+                          "mods": res[0][0], "pyplot": any(x[1] for x in res),
+                          "parent_has_batch": "zkphoto.batch" in sys.modules}))
+    """)
+    assert r["method"] == "forkserver"
+    assert "zkphoto._worker_preload" in r["preload"]
+    # the workers have the checks and MediaPipe without importing them themselves …
+    assert r["mods"] == ["mediapipe", "zkphoto.batch", "zkphoto.checks.background"]
+    assert r["pyplot"] is False
+    # … and the parent did not need to import them for that
+    assert r["parent_has_batch"] is False
