@@ -65,10 +65,9 @@ def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, workers: int | None = None)
         if n == 0:
             state["pool"] = ThreadPoolExecutor(max_workers=2)
         else:
-            import multiprocessing as mp
+            from ..procs import pool_context
 
-            state["pool"] = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("forkserver"),
-                                                initializer=work.warm)
+            state["pool"] = ProcessPoolExecutor(max_workers=n, mp_context=pool_context(), initializer=work.warm)
         try:
             yield
         finally:
