@@ -277,25 +277,34 @@ def test_uniform_lines_is_the_ninety_percent_rule(tol):
     assert ok[0] and ok[1]
 
 
-def test_ciede2000_in_blocks_equals_one_pass():
-    """Calls over more pairs than one block are computed block by block, with the same values."""
-    from zkphoto.measure import color as col
-
-    n = 2 * col._DE_CHUNK + 77
+def test_ciede2000_does_not_depend_on_call_size_layout_or_input_precision():
+    """The compiled kernel gives each pair the same value however it is called: in one large
+    call or in slices, many colours against one either way round, a grid or a flat list, from
+    float32 or float64 (or integer) input, strided or contiguous."""
+    n = 20_000
     a = np.column_stack([RNG.uniform(0, 100, n), RNG.uniform(-90, 90, n), RNG.uniform(-90, 90, n)])
     b = a + RNG.normal(0, 6, (n, 3))
     one = np.array([55.0, 3.0, -4.0])
-    for single in (False, True):
-        whole = np.concatenate([delta_e_2000(a[i:i + 1000], b[i:i + 1000], single=single) for i in range(0, n, 1000)])
-        got = delta_e_2000(a, b, single=single)
-        assert got.shape == (n,) and np.array_equal(got, whole)
-        many = delta_e_2000(a, one, single=single)
-        assert np.array_equal(many, np.concatenate([delta_e_2000(a[i:i + 1000], one, single=single)
-                                                    for i in range(0, n, 1000)]))
-        assert np.array_equal(delta_e_2000(one, a, single=single), many)
-    grid = a[: 2 * col._DE_CHUNK].reshape(64, -1, 3)
-    flat = delta_e_2000(a[: 2 * col._DE_CHUNK], one)
-    assert np.array_equal(delta_e_2000(grid, one), flat.reshape(64, -1))
+    whole = np.concatenate([delta_e_2000(a[i:i + 1000], b[i:i + 1000]) for i in range(0, n, 1000)])
+    got = delta_e_2000(a, b)
+    assert got.shape == (n,) and got.dtype == np.float64 and np.array_equal(got, whole)
+    many = delta_e_2000(a, one)
+    assert np.array_equal(many, np.concatenate([delta_e_2000(a[i:i + 1000], one) for i in range(0, n, 1000)]))
+    assert np.array_equal(delta_e_2000(one, a), many)
+    assert np.array_equal(delta_e_2000(a[:1000].reshape(20, 50, 3), one), many[:1000].reshape(20, 50))
+    # float32 input is read as float32 (no rounding of its own) and computed in double
+    a32 = a.astype(np.float32)
+    assert np.array_equal(delta_e_2000(a32, one), delta_e_2000(a32.astype(np.float64), one))
+    single = delta_e_2000(a32, b, single=True)
+    assert single.dtype == np.float32 and np.array_equal(single, delta_e_2000(a32, b).astype(np.float32))
+    # a strided view equals its contiguous copy; integer colours are taken as numbers
+    assert np.array_equal(delta_e_2000(a[::3], b[::3]), got[::3])
+    assert np.array_equal(delta_e_2000(np.rint(a).astype(np.int32), one), delta_e_2000(np.rint(a), one))
+    assert delta_e_2000(np.zeros((0, 3)), one).shape == (0,)
+    with pytest.raises(ValueError):
+        delta_e_2000(a[:, :2], b[:, :2])
+    with pytest.raises(ValueError):
+        delta_e_2000(a[:10], b[:7])
 
 
 def test_polygon_mask_of_several_polygons_is_their_union():
