@@ -248,33 +248,57 @@ def test_sobel_magnitude_at_points_is_opencvs():
 
 # --------------------------------------------------------------------------- border-scan kernels
 
-@pytest.mark.parametrize("shape,axis", [((8, 640), 1), ((16, 480), 1), ((3, 7), 1), ((320, 8, 3), 0),
-                                        ((8, 240, 3), 1), ((1, 5), 1), ((700, 16, 3), 0)])
-def test_line_means_are_opencvs_average(shape, axis):
-    """numpy's integer sum times the float32 reciprocal is bit for bit cv2.reduce(REDUCE_AVG)."""
-    for _ in range(20):
-        a = (RNG.random(shape) * 256).astype(np.uint8)
-        got = rg._line_means(a, axis)
-        want = cv2.reduce(a, axis, cv2.REDUCE_AVG, dtype=cv2.CV_32F)
-        want = want.reshape(got.shape)
-        assert got.dtype == np.float32 and np.array_equal(got, want)
+def test_border_luma_is_opencvs_grey_for_every_colour():
+    """The border kernel's luma is cv2.cvtColor(RGB2GRAY) for all 2²⁴ colours (read as the
+    lines of a 4096 × 4096 image: each line's mean is the mean of OpenCV's grey values)."""
+    c = np.arange(1 << 24, dtype=np.uint32)
+    img = np.stack([c >> 16, (c >> 8) & 255, c & 255], axis=-1).astype(np.uint8).reshape(4096, 4096, 3)
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    lm, ok = rg._uniform_lines(img, "top", 0, 4096, 255.0)
+    want = cv2.reduce(grey, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
+    assert np.array_equal(lm, want) and ok.all()
+    # a line of one colour has exactly that colour's grey value, for every colour
+    for rgb in RNG.integers(0, 256, (200, 3)):
+        one = np.broadcast_to(rgb.astype(np.uint8), (3, 5, 3)).copy()
+        assert rg._uniform_lines(one, "left", 0, 2, 0.0)[0][0] == cv2.cvtColor(one, cv2.COLOR_RGB2GRAY)[0, 0]
 
 
-@pytest.mark.parametrize("tol", [3.0, 12.0, 40.0])
-def test_uniform_lines_is_the_ninety_percent_rule(tol):
-    lines, n = 24, 301
-    base = RNG.integers(0, 256, (lines, 1))
-    spread = RNG.integers(1, 40, (lines, 1))
-    lum = np.clip(base + RNG.integers(-1, 2, (lines, n)) * RNG.integers(0, 2 * spread, (lines, n)), 0, 255)
-    lum = lum.astype(np.uint8)
-    lum[0] = 0  # a black line and a white one: the clipped bounds
-    lum[1] = 255
-    lm, ok = rg._uniform_lines(lum, tol)
-    mean = lum.astype(np.float64).mean(axis=1)
-    assert np.allclose(lm, mean, atol=1e-4)
-    within = (np.abs(lum - lm[:, None].astype(np.float64)) <= tol).sum(axis=1)
-    assert np.array_equal(ok, within >= 0.9 * n)
-    assert ok[0] and ok[1]
+def _plain_lines(a, edge, c0, c1, along):
+    """Lines c0…c1 − 1 from ``edge`` as rows of a (lines × pixels × 3) array, every
+    ``along``-th pixel: the plain definition of what the border kernels read."""
+    t = {"top": a, "bottom": a[::-1], "left": a.transpose(1, 0, 2), "right": a[:, ::-1].transpose(1, 0, 2)}[edge]
+    return np.ascontiguousarray(t[c0:c1, ::along])
+
+
+@pytest.mark.parametrize("tol", [0.0, 3.0, 12.0, 40.0])
+def test_border_lines_are_the_ninety_percent_rule_on_every_edge(tol):
+    """Line means (OpenCV's average of the grey values) and the 90 % rule, for every edge,
+    sampling and odd sizes, against numpy and OpenCV on the same pixels."""
+    for t in range(30):
+        h, w = RNG.integers(9, 300, 2)
+        a = RNG.integers(0, 256, (h, w, 3)).astype(np.uint8)
+        if t % 3 == 0:  # near-uniform lines, so both verdicts of the rule occur
+            a = np.clip(RNG.integers(0, 256, (1, 1, 3)) + RNG.integers(-1, 2, (h, w, 1))
+                        * RNG.integers(0, 30, (h, w, 1)), 0, 255).astype(np.uint8)
+        if t % 3 == 1:
+            a[:2] = [0, 0, 0]  # black and white lines: the clipped bounds
+            a[-2:] = [255, 255, 255]
+        for edge in ("top", "bottom", "left", "right"):
+            dim = h if edge in ("top", "bottom") else w
+            for along in (1, 2):
+                c0 = int(RNG.integers(0, dim - 1))
+                c1 = int(RNG.integers(c0 + 1, min(dim, c0 + 20) + 1))
+                lm, ok = rg._uniform_lines(a, edge, c0, c1, tol, along)
+                grey = cv2.cvtColor(_plain_lines(a, edge, c0, c1, along), cv2.COLOR_RGB2GRAY)
+                want = cv2.reduce(grey, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
+                assert lm.dtype == np.float32 and np.array_equal(lm, want)
+                within = (np.abs(grey - lm[:, None].astype(np.float64)) <= tol).sum(axis=1)
+                assert np.array_equal(ok, within >= 0.9 * grey.shape[1])
+                col = rg._edge_colour(a, edge, c0, c1)
+                want = cv2.reduce(_plain_lines(a, edge, c0, c1, 2), 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)
+                assert col.dtype == np.float32 and np.array_equal(col, want.reshape(-1, 3))
+    with pytest.raises(ValueError):
+        rg._uniform_lines(a, "top", 0, h + 1, 12.0)
 
 
 def test_ciede2000_does_not_depend_on_call_size_layout_or_input_precision():

@@ -7,7 +7,8 @@ definition.  They take numpy arrays as typed memoryviews, so building them needs
 headers, only Cython and a C compiler (``setup.py``).
 """
 
-from libc.math cimport M_PI, atan2, cos, exp, fabs, sin, sqrt
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.math cimport M_PI, atan2, ceilf, cos, exp, fabs, floorf, sin, sqrt
 
 ctypedef fused real_a:
     float
@@ -146,3 +147,106 @@ def delta_e_2000_rows(const real_a[:, ::1] x1, const real_b[:, ::1] x2, double k
             i2 = i * s2
             out[i] = _de00(x1[i1, 0], x1[i1, 1], x1[i1, 2], x2[i2, 0], x2[i2, 1], x2[i2, 2], kl, kc, kh)
 
+
+# ---------------------------------------------------------------------------- border lines
+# Edges: 0 top, 1 bottom, 2 left, 3 right.  Line i of an edge is the i-th row (top, bottom) or
+# column (left, right) counted from that edge; its pixels run along the edge.
+
+cdef inline Py_ssize_t _line_origin(Py_ssize_t h, Py_ssize_t w, int edge, Py_ssize_t line,
+                                    Py_ssize_t *step, Py_ssize_t *count) noexcept nogil:
+    """Flat pixel index of a line's first pixel; ``step`` between its pixels, ``count`` of them."""
+    if edge == 0:
+        step[0] = 1
+        count[0] = w
+        return line * w
+    if edge == 1:
+        step[0] = 1
+        count[0] = w
+        return (h - 1 - line) * w
+    step[0] = w
+    count[0] = h
+    if edge == 2:
+        return line
+    return w - 1 - line
+
+
+cdef inline int _gray(const unsigned char *p) noexcept nogil:
+    # OpenCV's RGB→GRAY for 8-bit pixels: BT.601 weights in 15-bit fixed point, rounded (the
+    # same value as cv2.cvtColor for all 2²⁴ colours, checked in tests/test_measure_kernels.py)
+    return (p[0] * 9798 + p[1] * 19235 + p[2] * 3735 + 16384) >> 15
+
+
+def edge_line_luma(const unsigned char[:, :, ::1] rgb, int edge, Py_ssize_t c0, Py_ssize_t c1,
+                   Py_ssize_t along, double tol, float[::1] means, unsigned char[::1] ok):
+    """For lines ``c0``…``c1`` − 1 of ``edge``, reading every ``along``-th pixel of each: the
+    mean BT.601 luma (float32: the integer sum times the float32 reciprocal of the count), and
+    whether at least 90 % of the pixels' luma lies within ``tol`` of that mean (``ok``)."""
+    cdef Py_ssize_t h = rgb.shape[0], w = rgb.shape[1], i, j, o, step, count, n
+    cdef const unsigned char *px = &rgb[0, 0, 0]
+    cdef long s
+    cdef int lo, hi, y, within
+    cdef float m, ftol = <float>tol, inv, lo_f, hi_f
+    cdef unsigned char *lum
+    if rgb.shape[2] != 3 or means.shape[0] < c1 - c0 or ok.shape[0] < c1 - c0 or along < 1:
+        raise ValueError("bad arguments")
+    if c0 < 0 or c1 > (h if edge < 2 else w) or edge < 0 or edge > 3:
+        raise ValueError("lines outside the image")
+    _line_origin(h, w, edge, 0, &step, &count)
+    n = (count + along - 1) // along
+    inv = <float>(1.0 / n)
+    lum = <unsigned char *>PyMem_Malloc(n)
+    if lum == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for i in range(c1 - c0):
+                o = _line_origin(h, w, edge, c0 + i, &step, &count)
+                s = 0
+                for j in range(n):
+                    y = _gray(px + 3 * (o + j * along * step))
+                    lum[j] = <unsigned char>y
+                    s += y
+                m = (<float>s) * inv
+                means[i] = m
+                # |luma − mean| ≤ tol in integers: luma in [⌈mean − tol⌉, ⌊mean + tol⌋]
+                lo_f = ceilf(m - ftol)
+                hi_f = floorf(m + ftol)
+                lo = 0 if lo_f < 0 else <int>lo_f
+                hi = 255 if hi_f > 255 else <int>hi_f
+                within = 0
+                for j in range(n):
+                    if lo <= lum[j] <= hi:
+                        within += 1
+                ok[i] = within >= 0.9 * n
+    finally:
+        PyMem_Free(lum)
+
+
+def edge_line_colour(const unsigned char[:, :, ::1] rgb, int edge, Py_ssize_t c0, Py_ssize_t c1,
+                     float[:, ::1] out):
+    """Mean colour (float32: integer sums times the float32 reciprocal of the count) of lines
+    ``c0``…``c1`` − 1 of ``edge``, from every other pixel of each line, into ``out`` (lines × 3)."""
+    cdef Py_ssize_t h = rgb.shape[0], w = rgb.shape[1], i, j, o, step, count, n, q
+    cdef const unsigned char *px = &rgb[0, 0, 0]
+    cdef const unsigned char *p
+    cdef long s0, s1, s2
+    cdef float inv
+    if rgb.shape[2] != 3 or out.shape[0] < c1 - c0 or out.shape[1] != 3:
+        raise ValueError("bad arguments")
+    if c0 < 0 or c1 > (h if edge < 2 else w) or edge < 0 or edge > 3:
+        raise ValueError("lines outside the image")
+    _line_origin(h, w, edge, 0, &step, &count)
+    n = (count + 1) // 2
+    inv = <float>(1.0 / n)
+    with nogil:
+        for i in range(c1 - c0):
+            o = _line_origin(h, w, edge, c0 + i, &step, &count)
+            s0 = s1 = s2 = 0
+            for j in range(n):
+                p = px + 3 * (o + 2 * j * step)
+                s0 += p[0]
+                s1 += p[1]
+                s2 += p[2]
+            out[i, 0] = (<float>s0) * inv
+            out[i, 1] = (<float>s1) * inv
+            out[i, 2] = (<float>s2) * inv

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import _kernels as _k
 from ..checks.registry import NotAssessable
 from .color import delta_e_2000, delta_e_2000_pair, rgb_to_lab, subsample
 from .face import FACE_OVAL
@@ -1014,13 +1015,6 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0) -
     a = np.ascontiguousarray(rgb)
     h, w = a.shape[:2]
     out: dict[str, dict] = {}
-    first: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for pair in (("top", "bottom"), ("left", "right")):
-        # the first lines of two opposite edges (equally long) in one go: most edges stop there
-        n = min(max(3, int(max_fraction * (h if pair[0] == "top" else w))), 8)
-        lm, ok = _uniform_lines(np.concatenate([_edge_lum(a, e, 0, n) for e in pair]), tol)
-        for i, e in enumerate(pair):
-            first[e] = (lm[i * n:(i + 1) * n], ok[i * n:(i + 1) * n])
     for name in ("top", "bottom", "left", "right"):
         dim = h if name in ("top", "bottom") else w
         k = max(3, int(max_fraction * dim))
@@ -1031,12 +1025,9 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0) -
         c0, size = 0, 8
         while c0 < k:
             c1 = min(k, c0 + size)
-            if c0 == 0:
-                lm, ok = first[name]
-            else:
-                # past the first chunk every other pixel of each line (a line parallel to the
-                # edge changes its mean whatever the sampling along it)
-                lm, ok = _uniform_lines(_edge_lum(a, name, c0, c1, along=2), tol)
+            # past the first chunk every other pixel of each line (a line parallel to the edge
+            # changes its mean whatever the sampling along it)
+            lm, ok = _uniform_lines(a, name, c0, c1, tol, along=1 if c0 == 0 else 2)
             if first_l is None:
                 first_l = float(lm[0])
             ok = ok & (np.abs(lm - first_l) <= tol / 2)
@@ -1073,25 +1064,21 @@ def border_scan(rgb: np.ndarray, max_fraction: float = 0.2, tol: float = 12.0) -
     return out
 
 
-def _uniform_lines(lum: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mean luma of each line of ``lum`` (lines × pixels, uint8; float32) and whether 90 % of
-    its pixels are within ``tol`` of that mean."""
-    lm = _line_means(lum, 1)
-    # |luma − line mean| ≤ tol, in integers: luma within [⌈mean − tol⌉, ⌊mean + tol⌋], clipped
-    # to 0…255 (which changes no count) so the comparisons stay in uint8 (tol ≥ 0)
-    lo = np.maximum(np.ceil(lm - tol), 0).astype(np.uint8)[:, None]  # (⌈mean − tol⌉ < 255)
-    hi = np.minimum(np.floor(lm + tol), 255).astype(np.uint8)[:, None]  # (⌊mean + tol⌋ ≥ 0)
-    within = ((lum >= lo) & (lum <= hi)).sum(axis=1)
-    return lm, within >= 0.9 * lum.shape[1]
+#: Edge codes of the border kernels.
+_EDGES = {"top": 0, "bottom": 1, "left": 2, "right": 3}
 
 
-def _line_means(a: np.ndarray, axis: int) -> np.ndarray:
-    """Means of the uint8 ``a`` along ``axis`` (float32), as ``cv2.reduce(…, REDUCE_AVG,
-    dtype=CV_32F)`` gives them — the exact integer sum times the float32 reciprocal of the count —
-    but from numpy's integer sum, several times faster than OpenCV's reduction of these thin,
-    often strided, bands."""
-    n = a.shape[axis]
-    return a.sum(axis=axis, dtype=np.int32).astype(np.float32) * np.float32(1.0 / n)
+def _uniform_lines(a: np.ndarray, edge: str, c0: int, c1: int, tol: float,
+                   along: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """For lines ``c0``…``c1`` − 1 parallel to ``edge`` of the C-contiguous uint8 RGB image
+    ``a`` (counted from the edge), every ``along``-th pixel of each: the mean BT.601 luma
+    (OpenCV's 8-bit RGB→GRAY; float32, the integer sum times the float32 reciprocal of the
+    count, as ``cv2.reduce(…, REDUCE_AVG)`` gives it) and whether 90 % of the pixels' luma is
+    within ``tol`` of that mean.  One pass in compiled code (``_kernels.edge_line_luma``)."""
+    lm = np.empty(c1 - c0, np.float32)
+    ok = np.empty(c1 - c0, np.uint8)
+    _k.edge_line_luma(a, _EDGES[edge], c0, c1, along, tol, lm, ok)
+    return lm, ok.view(bool)
 
 
 def _edge_block(a: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:
@@ -1106,33 +1093,10 @@ def _edge_block(a: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:
     return a[:, w - c1:w - c0]
 
 
-def _edge_lum(rgb: np.ndarray, edge: str, c0: int, c1: int, along: int = 1) -> np.ndarray:
-    """BT.601 luma (lines × pixels, uint8) of lines ``c0``…``c1`` − 1 parallel to ``edge``, in
-    order from the edge, every ``along``-th pixel of each line (converted from just those
-    lines)."""
-    import cv2
-
-    across = edge in ("left", "right")  # lines are image columns
-    b = _edge_block(rgb, edge, c0, c1)
-    if across:
-        b = b[::along]
-    g = cv2.cvtColor(np.ascontiguousarray(b), cv2.COLOR_RGB2GRAY)
-    if not across:
-        g = g[:, ::along]
-    if edge in ("bottom", "right"):
-        g = g[::-1] if edge == "bottom" else g[:, ::-1]
-    # C order: a transposed view would stay column-major and make every row reduction strided
-    return np.ascontiguousarray(g.T if across else g)
-
-
-def _edge_colour(rgb: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:
-    """Mean colour (lines × 3, float32) of lines ``c0``…``c1`` − 1 parallel to ``edge``, in
-    order from the edge, from every other pixel of each line."""
-    import cv2
-
-    b = _edge_block(rgb, edge, c0, c1)
-    if edge in ("top", "bottom"):
-        col = cv2.reduce(b[:, ::2], 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)[:, 0]
-    else:  # (numpy reduces the strided columns faster than OpenCV, which copies them first)
-        col = _line_means(b[::2], 0)
-    return col[::-1] if edge in ("bottom", "right") else col
+def _edge_colour(a: np.ndarray, edge: str, c0: int, c1: int) -> np.ndarray:
+    """Mean colour (lines × 3, float32, as ``cv2.reduce(…, REDUCE_AVG)`` gives it) of lines
+    ``c0``…``c1`` − 1 parallel to ``edge``, in order from the edge, from every other pixel of
+    each line (``_kernels.edge_line_colour``)."""
+    col = np.empty((c1 - c0, 3), np.float32)
+    _k.edge_line_colour(a, _EDGES[edge], c0, c1, col)
+    return col
