@@ -341,3 +341,27 @@ def test_polygon_mask_of_several_polygons_is_their_union():
         union |= rg.polygon_mask(shape, [p], (5.0, -3.0), 1.5)
     assert np.array_equal(both, union) and union.sum() > 1000
     assert not rg.polygon_mask(shape, []).any()
+
+
+def test_surface_product_and_far_cells_match_numpy():
+    """The background surface's separable product (``rows_times_3``) is numpy's float32
+    product to rounding, and the object prefilter marks exactly the region's cells whose
+    float32 ΔE*ab to the surface exceeds the threshold."""
+    from zkphoto import _kernels as k
+
+    for hg, wg in ((213, 480), (7, 3), (1, 1), (160, 601)):
+        v = RNG.normal(0, 1, (hg, 3)).astype(np.float32)
+        m = RNG.normal(0, 50, (3, wg)).astype(np.float32)
+        out = np.empty((hg, wg), np.float32)
+        k.rows_times_3(v, m, out)
+        np.testing.assert_allclose(out, v.astype(np.float64) @ m.astype(np.float64), rtol=1e-5, atol=1e-4)
+    lab = (RNG.random((90, 70, 3)) * [100, 60, 60]).astype(np.float32)
+    surf = lab + RNG.normal(0, 6, lab.shape).astype(np.float32)
+    region = RNG.random((90, 70)) < 0.7
+    hit = np.empty((90, 70), np.uint8)
+    n = k.far_from_surface(lab, surf, region.view(np.uint8), np.float32(6.25), hit)
+    d = lab - surf
+    want = (np.sqrt((d * d).sum(axis=2, dtype=np.float32)) > np.float32(6.25)) & region
+    assert np.array_equal(hit.view(bool), want) and n == np.count_nonzero(want) > 0
+    with pytest.raises(ValueError):
+        k.far_from_surface(lab, surf[:5], region.view(np.uint8), 1.0, hit)

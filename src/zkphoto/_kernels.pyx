@@ -250,3 +250,45 @@ def edge_line_colour(const unsigned char[:, :, ::1] rgb, int edge, Py_ssize_t c0
             out[i, 0] = (<float>s0) * inv
             out[i, 1] = (<float>s1) * inv
             out[i, 2] = (<float>s2) * inv
+
+
+# ---------------------------------------------------------------------------- background surface
+
+def rows_times_3(const float[:, ::1] v, const float[:, ::1] k, float[:, ::1] out):
+    """``out = v @ k`` for ``v`` n × 3 and ``k`` 3 × m (float32): the product a quadratic
+    surface separates into, written out (BLAS is slow for an inner dimension of 3)."""
+    cdef Py_ssize_t n = v.shape[0], m = k.shape[1], y, j
+    cdef float v0, v1, v2
+    if v.shape[1] != 3 or k.shape[0] != 3 or out.shape[0] != n or out.shape[1] != m:
+        raise ValueError("shapes do not match")
+    with nogil:
+        for y in range(n):
+            v0 = v[y, 0]
+            v1 = v[y, 1]
+            v2 = v[y, 2]
+            for j in range(m):
+                out[y, j] = v0 * k[0, j] + v1 * k[1, j] + v2 * k[2, j]
+
+
+def far_from_surface(const float[:, :, ::1] lab, const float[:, :, ::1] surface,
+                     const unsigned char[:, ::1] region, float threshold, unsigned char[:, ::1] hit):
+    """``hit`` = the cells of ``region`` whose ΔE*ab (Euclidean CIELAB distance, float32) to
+    ``surface`` exceeds ``threshold``; returns how many."""
+    cdef Py_ssize_t h = lab.shape[0], w = lab.shape[1], y, x, count = 0
+    cdef float d0, d1, d2
+    if (lab.shape[2] != 3 or surface.shape[0] != h or surface.shape[1] != w or surface.shape[2] != 3
+            or region.shape[0] != h or region.shape[1] != w or hit.shape[0] != h or hit.shape[1] != w):
+        raise ValueError("shapes do not match")
+    with nogil:
+        for y in range(h):
+            for x in range(w):
+                if region[y, x]:
+                    d0 = lab[y, x, 0] - surface[y, x, 0]
+                    d1 = lab[y, x, 1] - surface[y, x, 1]
+                    d2 = lab[y, x, 2] - surface[y, x, 2]
+                    if sqrt(d0 * d0 + d1 * d1 + d2 * d2) > threshold:
+                        hit[y, x] = 1
+                        count += 1
+                        continue
+                hit[y, x] = 0
+    return count

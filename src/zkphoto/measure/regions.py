@@ -296,7 +296,9 @@ def _surface_on_grid(coef: np.ndarray, g: Grid) -> np.ndarray:
     m[2, 0], m[1, 1], m[0, 2] = coef[3], coef[4], coef[5]
     k = np.vander(u, 3, increasing=True) @ m.reshape(3, 3 * nc)  # [column, v power, channel]
     k = np.ascontiguousarray(k.reshape(wg, 3, nc).transpose(1, 0, 2), np.float32).reshape(3, wg * nc)
-    return (np.vander(v, 3, increasing=True).astype(np.float32) @ k).reshape(hg, wg, nc)
+    out = np.empty((hg, wg * nc), np.float32)
+    _k.rows_times_3(np.vander(v, 3, increasing=True).astype(np.float32), k, out)  # (BLAS: slow at 3)
+    return out.reshape(hg, wg, nc)
 
 
 def rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -538,9 +540,9 @@ def background_blobs(ctx, min_delta_e: float, min_area: float) -> list[Blob]:
     reg = subject_regions(ctx)
     # every cell of the region against the surface, on the whole grid at once: ΔE76 ≥ ΔE00/1.6
     # for these colours, a cheap prefilter before the exact CIEDE2000
-    d = g.lab - model.surface_grid
-    d76 = cv2.sqrt(cv2.transform(d * d, np.ones((1, 3), np.float32)))
-    hit = (d76 > min_delta_e / 1.6) & reg.background
+    hit = np.empty(reg.background.shape, np.uint8)
+    _k.far_from_surface(g.lab, model.surface_grid, reg.background.view(np.uint8), min_delta_e / 1.6, hit)
+    hit = hit.view(bool)
     at = np.flatnonzero(hit)
     cell = g.step * g.step / float(g.height * g.width)
     if len(at):
