@@ -8,7 +8,7 @@ headers, only Cython and a C compiler (``setup.py``).
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from libc.math cimport M_PI, atan2, ceilf, cos, exp, fabs, floorf, sin, sqrt
+from libc.math cimport M_PI, atan2, ceilf, cos, exp, fabs, floorf, sin, sqrt, sqrtf
 
 ctypedef fused real_a:
     float
@@ -286,7 +286,7 @@ def far_from_surface(const float[:, :, ::1] lab, const float[:, :, ::1] surface,
                     d0 = lab[y, x, 0] - surface[y, x, 0]
                     d1 = lab[y, x, 1] - surface[y, x, 1]
                     d2 = lab[y, x, 2] - surface[y, x, 2]
-                    if sqrt(d0 * d0 + d1 * d1 + d2 * d2) > threshold:
+                    if sqrtf(d0 * d0 + d1 * d1 + d2 * d2) > threshold:
                         hit[y, x] = 1
                         count += 1
                         continue
