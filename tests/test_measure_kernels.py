@@ -238,12 +238,69 @@ def test_single_threaded_sets_opencv_to_one_thread():
         cv2.setNumThreads(before)
 
 
-def test_sobel_magnitude_at_points_is_opencvs():
-    a = cv2.GaussianBlur((RNG.random((90, 70)) * 255).astype(np.float32), (0, 0), 1.5)
-    full = cv2.magnitude(cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3))
-    ys, xs = np.mgrid[1:89, 1:69]
-    idx = (ys * 70 + xs).ravel()
-    assert np.allclose(rg._sobel_magnitude_at(a, idx), full.ravel()[idx], rtol=0, atol=1e-3)
+def _edge_blur_reference(gray, reblur=2.0, percentile=90.0):
+    """``edge_blur_sigma`` as plain numpy (its form before the compiled kernel)."""
+    g = np.ascontiguousarray(gray, dtype=np.float32)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    g0 = cv2.magnitude(gx, gy)
+    b = cv2.GaussianBlur(g, (0, 0), reblur)
+    h, w = g.shape
+    m = 4
+    inner = g0[m:h - m, m:w - m]
+    if inner.size < 100:
+        return float("nan"), 0
+    st = max(1, int(math.ceil(math.sqrt(inner.size / 4000.0))))
+    thr = max(float(percentiles(inner[::st, ::st].ravel(), (percentile,))[0]), 1e-3)
+    strong = g0 >= thr
+    strong[:m] = strong[h - m:] = False
+    strong[:, :m] = strong[:, w - m:] = False
+    idx = np.flatnonzero(strong)
+    c = g0.ravel()[idx]
+    ux, uy = gx.ravel()[idx] / c, gy.ravel()[idx] / c
+    step = ((ux > 0.5).astype(np.intp) - (ux < -0.5)) + w * ((uy > 0.5).astype(np.intp) - (uy < -0.5))
+    keep = (c >= g0.ravel()[idx + step]) & (c >= g0.ravel()[idx - step])
+    idx, c = idx[keep], c[keep]
+    f = b.ravel()
+    ul, up, ur = f[idx - w - 1], f[idx - w], f[idx - w + 1]
+    dl, dn, dr = f[idx + w - 1], f[idx + w], f[idx + w + 1]
+    lf, rt = f[idx - 1], f[idx + 1]
+    sx = (ur + 2 * rt + dr) - (ul + 2 * lf + dl)
+    sy = (dl + 2 * dn + dr) - (ul + 2 * up + ur)
+    full = cv2.magnitude(cv2.Sobel(b, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(b, cv2.CV_32F, 0, 1, ksize=3))
+    assert np.allclose(np.sqrt(sx * sx + sy * sy), full.ravel()[idx], atol=1e-3)  # what it stands for
+    r = c / np.maximum(np.sqrt(sx * sx + sy * sy), 1e-6)
+    r = r[r > 1.0005]
+    if len(r) < 20:
+        return float("nan"), int(len(r))
+    s2 = reblur * reblur / (r * r - 1.0) - rg.SOBEL_EDGE_VARIANCE
+    return float(np.sqrt(max(float(median(s2)), 0.0))), int(len(r))
+
+
+def test_edge_blur_kernel_gives_the_plain_numpy_estimate_exactly():
+    """The compiled non-maximum suppression and re-blur ratios give bit for bit the estimate of
+    the numpy formulation, on a real face and on synthetic edges, sharp and blurred."""
+    from pathlib import Path
+
+    photo = cv2.imread(str(Path(__file__).resolve().parents[1] / "fixtures" / "sample.jpg"), cv2.IMREAD_GRAYSCALE)
+    images = [photo, photo[100:400, 50:300], cv2.GaussianBlur(photo, (0, 0), 2.5)]
+    for _ in range(12):
+        h, w = RNG.integers(30, 260, 2)
+        a = np.zeros((h, w), np.float32)
+        for _ in range(6):  # random rectangles: edges in every direction after a rotation
+            y0, x0 = RNG.integers(0, h - 5), RNG.integers(0, w - 5)
+            a[y0:y0 + RNG.integers(4, h), x0:x0 + RNG.integers(4, w)] += RNG.uniform(20, 120)
+        rot = cv2.getRotationMatrix2D((w / 2, h / 2), float(RNG.uniform(0, 90)), 1.0)
+        a = cv2.warpAffine(a, rot, (int(w), int(h)))
+        a = cv2.GaussianBlur(a, (0, 0), float(RNG.uniform(0.3, 3))) + RNG.normal(0, 1, a.shape).astype(np.float32)
+        images.append(a)
+    images.append(np.zeros((6, 6), np.float32))  # too small: no edges
+    seen = 0
+    for img in images:
+        got, want = rg.edge_blur_sigma(img), _edge_blur_reference(img)
+        assert got[1] == want[1] and (got[0] == want[0] or (math.isnan(got[0]) and math.isnan(want[0])))
+        seen += math.isfinite(got[0])
+    assert seen >= 10
 
 
 # --------------------------------------------------------------------------- border-scan kernels

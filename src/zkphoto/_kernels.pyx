@@ -292,3 +292,60 @@ def far_from_surface(const float[:, :, ::1] lab, const float[:, :, ::1] surface,
                         continue
                 hit[y, x] = 0
     return count
+
+
+# ---------------------------------------------------------------------------- edge blur
+
+cdef inline float _sobel_mag(const float *f, Py_ssize_t i, Py_ssize_t w) noexcept nogil:
+    # 3×3 Sobel magnitude at flat index i, in float32, in the order numpy evaluates
+    # (ur + 2·rt + dr) − (ul + 2·lf + dl) and (dl + 2·dn + dr) − (ul + 2·up + ur)
+    cdef float ul = f[i - w - 1], up = f[i - w], ur = f[i - w + 1]
+    cdef float dl = f[i + w - 1], dn = f[i + w], dr = f[i + w + 1]
+    cdef float lf = f[i - 1], rt = f[i + 1]
+    # (x + x is 2·x exactly, in float: a literal 2 would make Cython compute in double)
+    cdef float gx = ((ur + (rt + rt)) + dr) - ((ul + (lf + lf)) + dl)
+    cdef float gy = ((dl + (dn + dn)) + dr) - ((ul + (up + up)) + ur)
+    return sqrtf(gx * gx + gy * gy)
+
+
+def edge_reblur_ratios(const float[:, ::1] gx, const float[:, ::1] gy, const float[:, ::1] g0,
+                       const float[:, ::1] blurred, float threshold, Py_ssize_t margin,
+                       float min_ratio, float[::1] out):
+    """The re-blur ratios of ``measure.regions.edge_blur_sigma``: at every pixel at least
+    ``margin`` px inside the border whose gradient magnitude ``g0`` is ≥ ``threshold`` and a
+    local maximum along its gradient direction (quantised to 8 neighbours), the ratio of ``g0``
+    to the Sobel magnitude of ``blurred`` there (floored at 1e-6); the ratios above
+    ``min_ratio``, in row-major order, go to ``out``.  Returns how many."""
+    cdef Py_ssize_t h = g0.shape[0], w = g0.shape[1], y, x, i, step, n = 0
+    cdef const float *f0
+    cdef const float *fb
+    cdef float c, ux, uy, r, sb
+    if (gx.shape[0] != h or gx.shape[1] != w or gy.shape[0] != h or gy.shape[1] != w
+            or blurred.shape[0] != h or blurred.shape[1] != w or margin < 1):
+        raise ValueError("shapes do not match")
+    if h <= 2 * margin or w <= 2 * margin:
+        return 0
+    if out.shape[0] < (h - 2 * margin) * (w - 2 * margin):
+        raise ValueError("output too small")
+    f0 = &g0[0, 0]
+    fb = &blurred[0, 0]
+    with nogil:
+        for y in range(margin, h - margin):
+            for x in range(margin, w - margin):
+                c = g0[y, x]
+                if not (c >= threshold):
+                    continue
+                ux = gx[y, x] / c
+                uy = gy[y, x] / c
+                step = ((ux > 0.5) - (ux < -0.5)) + w * ((uy > 0.5) - (uy < -0.5))
+                i = y * w + x
+                if not (c >= f0[i + step] and c >= f0[i - step]):
+                    continue
+                sb = _sobel_mag(fb, i, w)
+                if sb < <float>1e-6:
+                    sb = <float>1e-6
+                r = c / sb
+                if r > min_ratio:
+                    out[n] = r
+                    n += 1
+    return n

@@ -933,40 +933,16 @@ def edge_blur_sigma(gray: np.ndarray, reblur: float = 2.0, percentile: float = 9
     # more than everything else here; the threshold only selects the strong edges)
     st = max(1, int(math.ceil(math.sqrt(inner.size / 4000.0))))
     thr = max(float(percentiles(inner[::st, ::st].ravel(), (percentile,))[0]), 1e-3)
-    strong = g0 >= thr
-    strong[:m] = strong[h - m:] = False
-    strong[:, :m] = strong[:, w - m:] = False
-    idx = np.flatnonzero(strong)
-    # non-maximum suppression along the gradient direction (4 quantised directions: the unit
-    # gradient's components rounded to −1, 0, 1)
-    c = g0.ravel()[idx]
-    ux = gx.ravel()[idx] / c
-    uy = gy.ravel()[idx] / c
-    step = ((ux > 0.5).astype(np.intp) - (ux < -0.5)) + w * ((uy > 0.5).astype(np.intp) - (uy < -0.5))
-    flat = g0.ravel()
-    keep = (c >= flat[idx + step]) & (c >= flat[idx - step])
-    idx, c = idx[keep], c[keep]
-    # the re-blurred gradient only where it is read
-    r = c / np.maximum(_sobel_magnitude_at(b, idx), 1e-6)
-    r = r[r > 1.0005]
+    # at the strong gradients (≥ thr, m px inside the border) that are local maxima along their
+    # direction (non-maximum suppression, the unit gradient's components rounded to −1, 0, 1):
+    # the ratio of the gradient to the re-blurred image's, where above 1.0005 (compiled code)
+    r = np.empty((h - 2 * m) * (w - 2 * m), np.float32)
+    n_r = _k.edge_reblur_ratios(gx, gy, g0, b, np.float32(thr), m, np.float32(1.0005), r)
+    r = r[:n_r]
     if len(r) < 20:
         return float("nan"), int(len(r))
     s2 = reblur * reblur / (r * r - 1.0) - SOBEL_EDGE_VARIANCE
     return float(np.sqrt(max(float(median(s2)), 0.0))), int(len(r))
-
-
-def _sobel_magnitude_at(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """The 3×3 Sobel gradient magnitude of the 2-D float32 ``a`` at the flat indices ``idx``
-    (pixels at least one pixel inside the border), as ``cv2.Sobel`` and ``cv2.magnitude``
-    give it over the whole image (to float32 rounding)."""
-    f = a.ravel()
-    w = a.shape[1]
-    ul, up, ur = f.take(idx - w - 1), f.take(idx - w), f.take(idx - w + 1)
-    dl, dn, dr = f.take(idx + w - 1), f.take(idx + w), f.take(idx + w + 1)
-    lf, rt = f.take(idx - 1), f.take(idx + 1)
-    gx = (ur + 2 * rt + dr) - (ul + 2 * lf + dl)
-    gy = (dl + 2 * dn + dr) - (ul + 2 * up + ur)
-    return np.sqrt(gx * gx + gy * gy)
 
 
 def face_blur(ctx, iod_norm: float = 100.0) -> dict[str, float]:
