@@ -422,3 +422,44 @@ def test_surface_product_and_far_cells_match_numpy():
     assert np.array_equal(hit.view(bool), want) and n == np.count_nonzero(want) > 0
     with pytest.raises(ValueError):
         k.far_from_surface(lab, surf[:5], region.view(np.uint8), 1.0, hit)
+
+
+def test_shadow_groups_are_the_numpy_grouping_and_medians():
+    """The shadow profile's compiled grouping gives, per side and distance bin, exactly the
+    counts and medians of the numpy formulation (float32 band limits and bins, float64 medians
+    with numpy's rule for even counts), on random bands with ties and odd and even groups."""
+    from zkphoto import _kernels as k
+
+    for t in range(25):
+        h, w, step = int(RNG.integers(20, 120)), int(RNG.integers(20, 120)), int(RNG.integers(1, 4))
+        W = w * step
+        d = (RNG.random((h, w)) * 0.12 * W).astype(np.float32)
+        if t % 2:
+            d = np.round(d)  # ties, and values exactly on the band and bin limits
+        usable = RNG.random((h, w)) < 0.8
+        L = (RNG.random((h, w)) * 100).astype(np.float32)
+        surf = (L[..., None] + RNG.normal(0, 3, (h, w, 3))).astype(np.float32)
+        if t % 3 == 0:
+            surf = np.round(surf)
+        d0, d1, bin_w = 0.015 * W, 0.08 * W, 0.01 * W
+        nb = int(np.ceil((d1 - d0) / bin_w))
+        cx, fw, head_y, top_y = RNG.uniform(0, W), RNG.uniform(5, W / 2), RNG.uniform(0, h * step), RNG.uniform(0, h * step)
+        meds, counts = np.empty(5 * nb), np.empty(5 * nb, np.intp)
+        n_near = k.shadow_groups(d, usable.view(np.uint8), L, surf, step, d0, d1, bin_w, nb, cx, fw, head_y,
+                                 top_y, meds, counts)
+        # the numpy formulation
+        near = usable & (d >= d0) & (d < d1)
+        nflat = np.flatnonzero(near)
+        ny, nx = np.divmod(nflat, w)
+        res = L.ravel()[nflat] - surf.reshape(-1).take(nflat * 3)
+        yy, xx = ny * step, nx * step
+        left, right = xx < cx - 0.25 * fw, xx > cx + 0.25 * fw
+        sector = np.where(left, 1, np.where(right, 2, -1)) + 2 * ((yy >= head_y) & (left | right))
+        sector[(yy < top_y) & ~left & ~right] = 0
+        b = np.clip(np.floor((d.ravel()[nflat] - d0) / bin_w).astype(int), 0, nb - 1)
+        ok = sector >= 0
+        key, vals = sector[ok] * nb + b[ok], res[ok].astype(np.float64)
+        assert n_near == len(nflat)
+        assert np.array_equal(counts, np.bincount(key, minlength=5 * nb))
+        for g in np.flatnonzero(counts):
+            assert meds[g] == np.median(vals[key == g]), (t, g)

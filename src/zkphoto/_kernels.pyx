@@ -349,3 +349,125 @@ def edge_reblur_ratios(const float[:, ::1] gx, const float[:, ::1] gy, const flo
                     out[n] = r
                     n += 1
     return n
+
+
+# ---------------------------------------------------------------------------- shadow profile
+
+cdef double _select(double *a, Py_ssize_t n, Py_ssize_t k) noexcept nogil:
+    """The k-th smallest of a[0:n] (0-based), partially reordering ``a`` (quickselect, Hoare
+    partition around the median of three)."""
+    cdef Py_ssize_t lo = 0, hi = n - 1, i, j, mid
+    cdef double pivot, t
+    while hi > lo:
+        mid = lo + (hi - lo) // 2
+        if a[mid] < a[lo]:
+            a[mid], a[lo] = a[lo], a[mid]
+        if a[hi] < a[lo]:
+            a[hi], a[lo] = a[lo], a[hi]
+        if a[hi] < a[mid]:
+            a[hi], a[mid] = a[mid], a[hi]
+        pivot = a[mid]
+        i = lo
+        j = hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while pivot < a[j]:
+                j -= 1
+            if i <= j:
+                t = a[i]
+                a[i] = a[j]
+                a[j] = t
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            return a[k]
+    return a[k]
+
+
+cdef double _median(double *a, Py_ssize_t n) noexcept nogil:
+    """Median of a[0:n] as numpy gives it (the mean of the middle two for even n)."""
+    cdef Py_ssize_t k = (n - 1) // 2, i
+    cdef double lo = _select(a, n, k), nxt
+    if n % 2:
+        return lo
+    nxt = a[k + 1]
+    for i in range(k + 2, n):  # (everything past k is ≥ the k-th after the selection)
+        if a[i] < nxt:
+            nxt = a[i]
+    return (lo + nxt) * 0.5
+
+
+def shadow_groups(const float[:, ::1] dist, const unsigned char[:, ::1] usable,
+                  const float[:, ::1] lightness, const float[:, :, ::1] surface, Py_ssize_t step,
+                  double d0, double d1, double bin_w, Py_ssize_t nb, double cx, double fw,
+                  double head_y, double top_y, double[::1] medians, Py_ssize_t[::1] counts):
+    """The groups of ``measure.regions.shadow_profile``: the usable cells at distance
+    ``d0``…``d1`` from the subject, by side (0 above the head, 1/2 left/right of the head,
+    3/4 of the body; cells elsewhere are left out) and by ``bin_w``-wide distance bin; for each
+    group (side × ``nb`` + bin) the number of cells and the median L* residual to the surface
+    (float64).  Returns the number of usable cells in the band (on any side).  The arithmetic is
+    the numpy formulation's, in the same precision."""
+    cdef Py_ssize_t h = dist.shape[0], w = dist.shape[1], y, x, g, ng = 5 * nb, total = 0, i, n_near = 0
+    cdef float fd0 = <float>d0, fd1 = <float>d1, fbin = <float>bin_w, dv
+    cdef double xl = cx - 0.25 * fw, xr = cx + 0.25 * fw, yy, xx
+    cdef int sector, b, left, right
+    cdef Py_ssize_t *start
+    cdef Py_ssize_t *fill
+    cdef double *vals
+    cdef Py_ssize_t *key
+    cdef float *res
+    if (usable.shape[0] != h or usable.shape[1] != w or lightness.shape[0] != h or lightness.shape[1] != w
+            or surface.shape[0] != h or surface.shape[1] != w or surface.shape[2] != 3
+            or medians.shape[0] < ng or counts.shape[0] < ng or nb < 1):
+        raise ValueError("shapes do not match")
+    key = <Py_ssize_t *>PyMem_Malloc(h * w * sizeof(Py_ssize_t))
+    res = <float *>PyMem_Malloc(h * w * sizeof(float))
+    vals = <double *>PyMem_Malloc(h * w * sizeof(double))
+    start = <Py_ssize_t *>PyMem_Malloc((ng + 1) * sizeof(Py_ssize_t))
+    fill = <Py_ssize_t *>PyMem_Malloc((ng + 1) * sizeof(Py_ssize_t))
+    if key == NULL or res == NULL or vals == NULL or start == NULL or fill == NULL:
+        PyMem_Free(key); PyMem_Free(res); PyMem_Free(vals); PyMem_Free(start); PyMem_Free(fill)
+        raise MemoryError()
+    with nogil:
+        for g in range(ng):
+            counts[g] = 0
+        for y in range(h):
+            yy = <double>(y * step)
+            for x in range(w):
+                dv = dist[y, x]
+                if not usable[y, x] or not (dv >= fd0) or not (dv < fd1):
+                    continue
+                n_near += 1
+                xx = <double>(x * step)
+                left = xx < xl
+                right = xx > xr
+                sector = 1 if left else (2 if right else -1)
+                if yy >= head_y and (left or right):
+                    sector += 2
+                if yy < top_y and not left and not right:
+                    sector = 0
+                if sector < 0:
+                    continue
+                b = <int>floorf((dv - fd0) / fbin)
+                b = 0 if b < 0 else (<int>nb - 1 if b > nb - 1 else b)
+                g = sector * nb + b
+                key[total] = g
+                res[total] = lightness[y, x] - surface[y, x, 0]
+                counts[g] += 1
+                total += 1
+        start[0] = 0
+        for g in range(ng):
+            start[g + 1] = start[g] + counts[g]
+            fill[g] = start[g]
+        for i in range(total):
+            vals[fill[key[i]]] = <double>res[i]
+            fill[key[i]] += 1
+        for g in range(ng):
+            medians[g] = _median(vals + start[g], counts[g]) if counts[g] else 0.0
+    PyMem_Free(key); PyMem_Free(res); PyMem_Free(vals); PyMem_Free(start); PyMem_Free(fill)
+    return n_near

@@ -602,45 +602,28 @@ def shadow_profile(ctx) -> dict[str, Any]:
         model = background_model(ctx)
         L = g.lightness
         d0, d1 = 0.015 * W, 0.08 * W
-        near = usable & (d >= d0) & (d < d1)
-        nflat = np.flatnonzero(near)
-        ny, nx = np.divmod(nflat, near.shape[1])
-        if len(ny) == 0:
-            raise NotAssessable("轮廓旁没有背景，无法评估阴影", "no background next to the silhouette")
-        res = L.ravel()[nflat] - model.surface_grid.reshape(-1).take(nflat * 3)
-        yy, xx = ny * g.step, nx * g.step
         cx = face.face_center_x if face is not None else W / 2.0
         fw = face.face_width if face is not None else 0.5 * W
         head_y = face.chin_y if face is not None else g.height / 2.0
         top_y = face.eye_line_y if face is not None else g.height / 3.0
-        # sides: 1 left / 2 right of the head (above the chin), 3 / 4 of the body, 0 above the
-        # head (within a quarter face width of its centre, above the eyes), −1 anything else
-        left, right = xx < cx - 0.25 * fw, xx > cx + 0.25 * fw
-        sector = np.where(left, 1, np.where(right, 2, -1)) + 2 * ((yy >= head_y) & (left | right))
-        sector[(yy < top_y) & ~left & ~right] = 0
+        # the band d0…d1 from the silhouette by side — 1 left / 2 right of the head (above the
+        # chin), 3 / 4 of the body (beyond a quarter face width from its centre), 0 above the
+        # head (within it, above the eyes) — and by distance bin; per group the count and the
+        # median L* residual to the surface (compiled code)
         names = ["above_head", "left_of_head", "right_of_head", "left_of_body", "right_of_body"]
         bin_w = 0.01 * W
         nb = int(np.ceil((d1 - d0) / bin_w))
-        b = np.clip(np.floor((d.ravel()[nflat] - d0) / bin_w).astype(int), 0, nb - 1)
+        meds = np.empty(5 * nb)
+        counts = np.empty(5 * nb, np.intp)
+        if not _k.shadow_groups(d, usable.view(np.uint8), L, model.surface_grid, g.step, d0, d1, bin_w,
+                                nb, cx, fw, head_y, top_y, meds, counts):
+            raise NotAssessable("轮廓旁没有背景，无法评估阴影", "no background next to the silhouette")
         min_count = max(12, int(0.02 * W))
-        ok = sector >= 0
-        key = sector[ok] * nb + b[ok]
-        vals = res[ok]
-        # group the samples (a stable radix sort of the small group numbers), then the median
-        # of each group large enough to count
-        order = np.argsort(key.astype(np.int16), kind="stable")
-        vals = vals[order].astype(np.float64)
-        cnt = np.bincount(key)
-        groups = np.flatnonzero(cnt)  # the group numbers present, in sorted order
-        counts = cnt[groups]
-        starts = np.cumsum(counts) - counts
         sides: dict[str, float] = {}
         best = (0.0, None, None)
-        for grp, a, c in zip(groups.tolist(), starts.tolist(), counts.tolist()):
-            if c < min_count:
-                continue
+        for grp in np.flatnonzero(counts >= min_count).tolist():
             k, j = divmod(grp, nb)
-            dep = -float(median_in_place(vals[a:a + c]))  # (vals is a scratch copy)
+            dep = -float(meds[grp])
             nm = names[k]
             if nm not in sides or dep > sides[nm]:
                 sides[nm] = round(dep, 2)
