@@ -463,3 +463,18 @@ def test_shadow_groups_are_the_numpy_grouping_and_medians():
         assert np.array_equal(counts, np.bincount(key, minlength=5 * nb))
         for g in np.flatnonzero(counts):
             assert meds[g] == np.median(vals[key == g]), (t, g)
+
+
+def test_lab_fast_path_equals_the_generic_path():
+    """uint8 pixels (compiled table-and-matrix pass, OpenCV's cube roots, compiled companding)
+    give the generic float path's CIELAB to float32 rounding, dark pixels (the linear part of
+    f) included, for images and for lists of pixels."""
+    px = RNG.integers(0, 256, (5000, 3)).astype(np.uint8)
+    px[:300] = RNG.integers(0, 6, (300, 3))  # very dark: t ≤ (6/29)³
+    px[300] = 0
+    fast = rgb_to_lab(px)
+    generic = rgb_to_lab(px.astype(np.float64))
+    assert fast.dtype == np.float32 and fast.shape == (5000, 3)
+    np.testing.assert_allclose(fast, generic, atol=2e-4, rtol=0)
+    assert np.array_equal(rgb_to_lab(px.reshape(50, 100, 3)), fast.reshape(50, 100, 3))
+    assert fast[300, 0] == 0 and abs(fast[300, 1]) < 1e-6 and abs(fast[300, 2]) < 1e-6

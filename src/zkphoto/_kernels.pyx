@@ -471,3 +471,46 @@ def shadow_groups(const float[:, ::1] dist, const unsigned char[:, ::1] usable,
             medians[g] = _median(vals + start[g], counts[g]) if counts[g] else 0.0
     PyMem_Free(key); PyMem_Free(res); PyMem_Free(vals); PyMem_Free(start); PyMem_Free(fill)
     return n_near
+
+
+# ---------------------------------------------------------------------------- CIELAB
+
+def srgb_to_xyz(const unsigned char[:, ::1] px, const float[::1] lut, const float[:, ::1] m,
+                float[:, ::1] out):
+    """Per pixel (rows of ``px``, uint8 R, G, B): the linear values from the 256-entry table
+    ``lut``, times the 3 × 3 matrix ``m`` (float32), into ``out`` (n × 3)."""
+    cdef Py_ssize_t n = px.shape[0], i
+    cdef float r, g, b
+    cdef float m00 = m[0, 0], m01 = m[0, 1], m02 = m[0, 2], m10 = m[1, 0], m11 = m[1, 1]
+    cdef float m12 = m[1, 2], m20 = m[2, 0], m21 = m[2, 1], m22 = m[2, 2]
+    if px.shape[1] != 3 or lut.shape[0] != 256 or out.shape[0] != n or out.shape[1] != 3:
+        raise ValueError("shapes do not match")
+    with nogil:
+        for i in range(n):
+            r = lut[px[i, 0]]
+            g = lut[px[i, 1]]
+            b = lut[px[i, 2]]
+            out[i, 0] = m00 * r + m01 * g + m02 * b
+            out[i, 1] = m10 * r + m11 * g + m12 * b
+            out[i, 2] = m20 * r + m21 * g + m22 * b
+
+
+def xyz_to_lab(const float[:, ::1] t, float[:, ::1] f, double eps, double kappa):
+    """CIELAB from the white-normalised X, Y, Z ``t`` and their cube roots ``f`` (n × 3,
+    float32), in place in ``f``: f(t) = ∛t above ``eps`` and ``kappa``·t + 4/29 below, then
+    L* = 116 f(Y) − 16, a* = 500 (f(X) − f(Y)), b* = 200 (f(Y) − f(Z))."""
+    cdef Py_ssize_t n = t.shape[0], i, c
+    cdef float fe = <float>eps, fk = <float>kappa, f4 = <float>(4.0 / 29.0), fx, fy, fz
+    if t.shape[1] != 3 or f.shape[0] != n or f.shape[1] != 3:
+        raise ValueError("shapes do not match")
+    with nogil:
+        for i in range(n):
+            for c in range(3):
+                if t[i, c] <= fe:
+                    f[i, c] = t[i, c] * fk + f4
+            fx = f[i, 0]
+            fy = f[i, 1]
+            fz = f[i, 2]
+            f[i, 0] = <float>116.0 * fy - <float>16.0
+            f[i, 1] = <float>500.0 * (fx - fy)
+            f[i, 2] = <float>200.0 * (fy - fz)

@@ -93,23 +93,21 @@ _F_TO_LAB = np.array([[0.0, 116.0, 0.0, -16.0], [500.0, -500.0, 0.0, 0.0], [0.0,
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB pixels (…×3; uint8, or floats on the 0–255 scale) → CIELAB (…×3, float32, D65).
 
-    uint8 pixels take a fast path (256-entry linearisation table and OpenCV's vectorised matrix
-    and power functions); the arithmetic is the same as for any other input.
+    uint8 pixels take a fast path: the 256-entry linearisation table and the matrix in one
+    compiled pass, OpenCV's vectorised power function for the cube roots, and the companding
+    and L*a*b* combinations in a second pass (``_kernels.srgb_to_xyz``, ``xyz_to_lab``); the
+    arithmetic is the same as for any other input (float32).
     """
     a = np.asarray(rgb)
     if a.dtype == np.uint8 and a.ndim in (2, 3) and a.shape[-1] == 3 and a.size >= 192:
         import cv2
 
-        shape = a.shape
-        if a.ndim == 2:  # n pixels: an n × 1 image
-            a = a.reshape(-1, 1, 3)
-        lin = cv2.LUT(np.ascontiguousarray(a), _LIN_LUT.reshape(1, 256))
-        t = cv2.transform(lin, _XYZ_NORM32)
+        px = np.ascontiguousarray(a).reshape(-1, 3)
+        t = np.empty(px.shape, np.float32)
+        _k.srgb_to_xyz(px, _LIN_LUT, _XYZ_NORM32, t)
         f = cv2.pow(t, 1.0 / 3.0)
-        if t.min() <= _EPS:  # some very dark pixels
-            low = t <= _EPS
-            f[low] = t[low] * np.float32(_KAPPA) + np.float32(4.0 / 29.0)
-        return cv2.transform(f, _F_TO_LAB).reshape(shape)
+        _k.xyz_to_lab(t, f, _EPS, _KAPPA)
+        return f.reshape(a.shape)
     lin = _LIN_LUT[a] if a.dtype == np.uint8 else srgb_to_linear(a).astype(np.float32)
     f = _f(lin @ _XYZ_NORM32.T)
     out = np.empty(f.shape, dtype=np.float32)
