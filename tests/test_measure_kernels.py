@@ -478,3 +478,37 @@ def test_lab_fast_path_equals_the_generic_path():
     np.testing.assert_allclose(fast, generic, atol=2e-4, rtol=0)
     assert np.array_equal(rgb_to_lab(px.reshape(50, 100, 3)), fast.reshape(50, 100, 3))
     assert fast[300, 0] == 0 and abs(fast[300, 1]) < 1e-6 and abs(fast[300, 2]) < 1e-6
+
+
+def test_robust_fit_kernel_matches_the_numpy_iterations():
+    """The compiled robust surface fit keeps the same samples and reaches the numpy
+    formulation's coefficients and threshold to rounding — with objects covering part of the
+    samples, few samples, and a degenerate layout (samples on a line: the numpy least-squares
+    path takes over)."""
+    for t in range(20):
+        m = int(RNG.integers(30, 1200))
+        ys, xs = RNG.integers(0, 640, m), RNG.integers(0, 480, m)
+        if t == 0:
+            xs[:] = 240  # one column: singular normal equations
+        A = rg._design(ys, xs, 640, 480)
+        true = RNG.normal(0, 5, (6, 3))
+        true[0] += [70, 2, -3]
+        y = (A.astype(np.float64) @ true + RNG.normal(0, 0.8, (m, 3))).astype(np.float32)
+        bad = RNG.random(m) < RNG.uniform(0, 0.4)  # an object: far-off colours
+        y[bad] += RNG.normal(0, 25, (np.count_nonzero(bad), 3)).astype(np.float32)
+        coef, thr = rg._robust_fit(A, y)
+        idx = np.arange(0, m, max(1, m // rg.FIT_SAMPLES))
+        ref, ref_thr = rg._robust_fit_numpy(np.ascontiguousarray(A[idx].T, dtype=np.float64),
+                                            np.ascontiguousarray(y[idx].T, dtype=np.float64))
+        np.testing.assert_allclose(coef, ref, rtol=1e-9, atol=1e-7)
+        assert thr == pytest.approx(ref_thr, rel=1e-9, abs=1e-9)
+    # the fit recovers the surface under the object
+    m = 1000
+    ys, xs = RNG.integers(0, 640, m), RNG.integers(0, 480, m)
+    A = rg._design(ys, xs, 640, 480)
+    true = np.zeros((6, 3))
+    true[0], true[1], true[5] = [80, 1, -2], [4, 0, 0], [-3, 1, 0]
+    y = (A.astype(np.float64) @ true).astype(np.float32)
+    y[:300] += np.float32(30)
+    coef, _ = rg._robust_fit(A, y)
+    np.testing.assert_allclose(coef, true, atol=1e-3)

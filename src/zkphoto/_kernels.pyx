@@ -514,3 +514,139 @@ def xyz_to_lab(const float[:, ::1] t, float[:, ::1] f, double eps, double kappa)
             f[i, 0] = <float>116.0 * fy - <float>16.0
             f[i, 1] = <float>500.0 * (fx - fy)
             f[i, 2] = <float>200.0 * (fy - fz)
+
+
+# ---------------------------------------------------------------------------- robust surface fit
+
+cdef int _solve(double *a, double *b, int n, int nrhs) noexcept nogil:
+    """Solve a · x = b in place (a n × n, b n × nrhs, row-major; x into b) by Gaussian
+    elimination with partial pivoting, as LAPACK's dgesv factors.  Returns 1 if a is singular."""
+    cdef int i, j, k, p, c
+    cdef double t, piv
+    for k in range(n):
+        p = k
+        for i in range(k + 1, n):
+            if fabs(a[i * n + k]) > fabs(a[p * n + k]):
+                p = i
+        if a[p * n + k] == 0.0:
+            return 1
+        if p != k:
+            for j in range(n):
+                t = a[k * n + j]; a[k * n + j] = a[p * n + j]; a[p * n + j] = t
+            for c in range(nrhs):
+                t = b[k * nrhs + c]; b[k * nrhs + c] = b[p * nrhs + c]; b[p * nrhs + c] = t
+        piv = a[k * n + k]
+        for i in range(k + 1, n):
+            t = a[i * n + k] / piv
+            if t != 0.0:
+                for j in range(k + 1, n):
+                    a[i * n + j] -= t * a[k * n + j]
+                for c in range(nrhs):
+                    b[i * nrhs + c] -= t * b[k * nrhs + c]
+    for k in range(n - 1, -1, -1):
+        for c in range(nrhs):
+            t = b[k * nrhs + c]
+            for j in range(k + 1, n):
+                t -= a[k * n + j] * b[j * nrhs + c]
+            b[k * nrhs + c] = t / a[k * n + k]
+    return 0
+
+
+def robust_fit(const double[:, ::1] at, const double[:, ::1] yt, double[:, ::1] coef):
+    """``measure.regions._robust_fit`` on its channel-major samples: terms ``at`` (6 × m) and
+    values ``yt`` (3 × m).  Starts from the per-channel median, then up to three times keeps
+    the samples whose residual norm is within max(3 · 1.4826 · median residual, 3) and refits
+    by the normal equations (stopping early when the kept samples repeat or fall under 24).
+    Writes the 6 × 3 coefficients to ``coef`` and returns (threshold, 0), or (0, 1) if the
+    normal equations were singular (the caller then takes the least-squares path)."""
+    cdef Py_ssize_t m = at.shape[1], i, it, nk
+    cdef int t, u, c, same
+    cdef double thr = 3.0, med, s, d, dd
+    cdef double ata[36]
+    cdef double aty[18]
+    cdef double cf[18]
+    cdef double *r
+    cdef double *scratch
+    cdef unsigned char *keep
+    cdef unsigned char *prev
+    cdef int have_prev = 0, singular = 0
+    if at.shape[0] != 6 or yt.shape[0] != 3 or yt.shape[1] != m or coef.shape[0] != 6 or coef.shape[1] != 3 or m < 1:
+        raise ValueError("shapes do not match")
+    r = <double *>PyMem_Malloc(m * sizeof(double))
+    scratch = <double *>PyMem_Malloc(m * sizeof(double))
+    keep = <unsigned char *>PyMem_Malloc(m)
+    prev = <unsigned char *>PyMem_Malloc(m)
+    if r == NULL or scratch == NULL or keep == NULL or prev == NULL:
+        PyMem_Free(r); PyMem_Free(scratch); PyMem_Free(keep); PyMem_Free(prev)
+        raise MemoryError()
+    with nogil:
+        for t in range(18):
+            cf[t] = 0.0
+        for c in range(3):
+            for i in range(m):
+                scratch[i] = yt[c, i]
+            cf[c] = _median(scratch, m)  # the constant term: the channel's median
+        for i in range(m):
+            dd = 0.0
+            for c in range(3):
+                d = yt[c, i] - cf[c]
+                dd = dd + d * d
+            r[i] = sqrt(dd)
+        for it in range(3):
+            for i in range(m):
+                scratch[i] = r[i]
+            med = _median(scratch, m)
+            thr = 3.0 * 1.4826 * med
+            if thr < 3.0:
+                thr = 3.0
+            nk = 0
+            for i in range(m):
+                keep[i] = r[i] <= thr
+                nk += keep[i]
+            if have_prev:
+                same = 1
+                for i in range(m):
+                    if keep[i] != prev[i]:
+                        same = 0
+                        break
+                if same:
+                    break
+            if nk < 24:
+                break
+            for i in range(m):
+                prev[i] = keep[i]
+            have_prev = 1
+            for t in range(36):
+                ata[t] = 0.0
+            for t in range(18):
+                aty[t] = 0.0
+            for i in range(m):
+                if not keep[i]:
+                    continue
+                for t in range(6):
+                    s = at[t, i]
+                    for u in range(6):
+                        ata[t * 6 + u] += s * at[u, i]
+                    for c in range(3):
+                        aty[t * 3 + c] += s * yt[c, i]
+            if _solve(ata, aty, 6, 3):
+                singular = 1
+                break
+            for t in range(18):
+                cf[t] = aty[t]
+            for i in range(m):
+                dd = 0.0
+                for c in range(3):
+                    s = 0.0
+                    for t in range(6):
+                        s = s + cf[t * 3 + c] * at[t, i]
+                    d = yt[c, i] - s
+                    dd = dd + d * d
+                r[i] = sqrt(dd)
+    for t in range(6):
+        for c in range(3):
+            coef[t, c] = cf[t * 3 + c]
+    PyMem_Free(r); PyMem_Free(scratch); PyMem_Free(keep); PyMem_Free(prev)
+    if singular:
+        return 0.0, 1
+    return thr, 0

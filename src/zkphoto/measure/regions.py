@@ -344,16 +344,30 @@ def _robust_fit(A: np.ndarray, y: np.ndarray, max_fit: int = FIT_SAMPLES) -> tup
     (at least 3) of the current model, refits, three times (fewer when the kept samples stop
     changing).  Returns (coefficients, inlier threshold on the residual norm).
 
-    Works on channel-major copies (terms × samples): numpy is slow along the short axis of an
-    n × 3 array; the kept samples enter the normal equations as 0/1 weights."""
+    Works on channel-major copies (terms × samples); the iterations run in compiled code
+    (``_kernels.robust_fit``, for the quadratic surface's 6 terms and 3 channels), the numpy
+    formulation below when the normal equations are singular (samples on a line: least squares)
+    or the shapes differ."""
     n = len(A)
     idx = np.arange(0, n, max(1, n // max_fit))
     At = np.ascontiguousarray(A[idx].T, dtype=np.float64)  # terms × m
     Yt = np.ascontiguousarray(y[idx].T, dtype=np.float64)  # channels × m
+    if At.shape[0] == 6 and Yt.shape[0] == 3 and At.shape[1]:
+        coef = np.empty((6, 3))
+        thr, singular = _k.robust_fit(At, Yt, coef)
+        if not singular:
+            return coef, thr
+    return _robust_fit_numpy(At, Yt)
+
+
+def _robust_fit_numpy(At: np.ndarray, Yt: np.ndarray) -> tuple[np.ndarray, float]:
+    """``_robust_fit``'s iterations in numpy, on channel-major samples (any number of terms and
+    channels; a singular system takes the least-squares solution); the kept samples enter the
+    normal equations as 0/1 weights."""
     med = median(Yt.T, axis=0)
     D = Yt - med[:, None]
     r = np.sqrt((D * D).sum(axis=0))
-    coef = np.zeros((A.shape[1], y.shape[1]))
+    coef = np.zeros((At.shape[0], Yt.shape[0]))
     coef[0] = med
     thr = 3.0
     prev = None
@@ -362,7 +376,7 @@ def _robust_fit(A: np.ndarray, y: np.ndarray, max_fit: int = FIT_SAMPLES) -> tup
         keep = r <= thr
         if prev is not None and np.array_equal(keep, prev):
             break  # converged: the same samples give the same fit
-        if np.count_nonzero(keep) < A.shape[1] * 4:
+        if np.count_nonzero(keep) < At.shape[0] * 4:
             break
         prev = keep
         Aw = At * keep
