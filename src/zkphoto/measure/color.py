@@ -86,10 +86,6 @@ def _f(t: np.ndarray) -> np.ndarray:
     return np.where(t > _EPS, np.cbrt(t), t * _KAPPA + 4.0 / 29.0)
 
 
-#: f(X/Xn), f(Y/Yn), f(Z/Zn) → L*, a*, b* (affine: the last column is the offset).
-_F_TO_LAB = np.array([[0.0, 116.0, 0.0, -16.0], [500.0, -500.0, 0.0, 0.0], [0.0, 200.0, -200.0, 0.0]], np.float32)
-
-
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB pixels (…×3; uint8, or floats on the 0–255 scale) → CIELAB (…×3, float32, D65).
 

@@ -23,7 +23,7 @@ from .. import _kernels as _k
 from ..checks.registry import NotAssessable
 from .color import delta_e_2000, delta_e_2000_pair, rgb_to_lab, subsample
 from .face import FACE_OVAL
-from .stats import median, median_in_place, percentiles
+from .stats import median, percentiles
 
 # FaceMesh contours (canonical topology).  "L" = the eye/brow on the image's left.
 EYE_L_CONTOUR = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
