@@ -10,7 +10,8 @@ OPT = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off"]
 
 setup(
     ext_modules=cythonize(
-        [Extension("zkphoto._kernels", ["src/zkphoto/_kernels.pyx"], extra_compile_args=OPT)],
+        [Extension("zkphoto._kernels", ["src/zkphoto/_kernels.pyx"], extra_compile_args=OPT,
+                   define_macros=[("_USE_MATH_DEFINES", None)])],  # (M_PI on MSVC)
         compiler_directives={"language_level": "3"},
     ),
 )
