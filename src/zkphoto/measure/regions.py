@@ -914,32 +914,56 @@ def edge_blur_sigma(gray: np.ndarray, reblur: float = 2.0, percentile: float = 9
     contrast.  The median over edge pixels is robust to noise and JPEG blocking (weak, so never
     among the strongest gradients) and to thin lines (which bias single pixels, not the median).
     """
-    import cv2
-
-    g = np.ascontiguousarray(gray, dtype=np.float32)
-    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
-    g0 = cv2.magnitude(gx, gy)
-    b = cv2.GaussianBlur(g, (0, 0), reblur)
-    h, w = g.shape
-    m = 4
-    inner = g0[m:h - m, m:w - m]
-    if inner.size < 100:
-        return float("nan"), 0
-    # the percentile from ≤ 4000 values on a regular lattice (a partial sort of the whole crop costs
-    # more than everything else here; the threshold only selects the strong edges)
-    st = max(1, int(math.ceil(math.sqrt(inner.size / 4000.0))))
-    thr = max(float(percentiles(inner[::st, ::st].ravel(), (percentile,))[0]), 1e-3)
-    # at the strong gradients (≥ thr, m px inside the border) that are local maxima along their
-    # direction (non-maximum suppression, the unit gradient's components rounded to −1, 0, 1):
-    # the ratio of the gradient to the re-blurred image's, where above 1.0005 (compiled code)
-    r = np.empty((h - 2 * m) * (w - 2 * m), np.float32)
-    n_r = _k.edge_reblur_ratios(gx, gy, g0, b, np.float32(thr), m, np.float32(1.0005), r)
-    r = r[:n_r]
+    r = reblur_ratios(edge_gradients(gray, reblur, percentile))
     if len(r) < 20:
         return float("nan"), int(len(r))
     s2 = reblur * reblur / (r * r - 1.0) - SOBEL_EDGE_VARIANCE
     return float(np.sqrt(max(float(median(s2)), 0.0))), int(len(r))
+
+
+#: Border (px) the blur estimator leaves out: the Sobel and non-maximum-suppression stencils
+#: need their neighbours, and crop edges are not edges of the face.
+BLUR_MARGIN = 4
+
+
+def edge_gradients(gray: np.ndarray, reblur: float = 2.0, percentile: float = 90.0):
+    """What the re-blur estimator reads (float32 arrays): the Sobel derivatives ``gx``, ``gy``
+    of ``gray`` and their magnitude ``g0``, the image re-blurred by ``reblur`` and the threshold
+    of the ``percentile`` strongest gradients ``BLUR_MARGIN`` px inside the border — or None
+    when the image is too small (under 100 px inside that border)."""
+    import cv2
+
+    g = np.ascontiguousarray(gray, dtype=np.float32)
+    h, w = g.shape
+    m = BLUR_MARGIN
+    if h <= 2 * m or w <= 2 * m or (h - 2 * m) * (w - 2 * m) < 100:
+        return None
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    # (not cv2.magnitude: its result depends on the arrays' memory alignment, by a rounding,
+    # which made the estimate differ from run to run on the same photo)
+    g0 = np.sqrt(gx * gx + gy * gy)
+    inner = g0[m:h - m, m:w - m]
+    # the percentile from ≤ 4000 values on a regular lattice (a partial sort of the whole crop costs
+    # more than everything else here; the threshold only selects the strong edges)
+    st = max(1, int(math.ceil(math.sqrt(inner.size / 4000.0))))
+    thr = max(float(percentiles(inner[::st, ::st].ravel(), (percentile,))[0]), 1e-3)
+    return gx, gy, g0, cv2.GaussianBlur(g, (0, 0), reblur), np.float32(thr)
+
+
+def reblur_ratios(grads) -> np.ndarray:
+    """The re-blur ratios of ``edge_blur_sigma`` from ``edge_gradients``' output (float32,
+    row-major order; empty for None): at the gradients at or above its threshold that are local
+    maxima along their direction (non-maximum suppression, the unit gradient's components
+    rounded to −1, 0, 1), the gradient over the re-blurred image's Sobel gradient, where above
+    1.0005 (compiled code, ``_kernels.edge_reblur_ratios``)."""
+    if grads is None:
+        return np.empty(0, np.float32)
+    gx, gy, g0, b, thr = grads
+    h, w = g0.shape
+    m = BLUR_MARGIN
+    r = np.empty((h - 2 * m) * (w - 2 * m), np.float32)
+    return r[:_k.edge_reblur_ratios(gx, gy, g0, b, thr, m, np.float32(1.0005), r)]
 
 
 def face_blur(ctx, iod_norm: float = 100.0) -> dict[str, float]:
