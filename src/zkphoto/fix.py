@@ -827,7 +827,7 @@ def solve_geometry(head: Head, spec: Spec, size: tuple[int, int], judge: _EdgeJu
     if need_ext or (errors_missed and unconstrained[3] < _BIG_ERROR <= cost):
         ui, uj, uk, _ = unconstrained
         uext = extension_of(ui, uj, uk)
-        bad = [sd for sd in forbidden if uext.get(sd, 0) > _EPS]
+        bad = [sd for sd in sorted(forbidden) if uext.get(sd, 0) > _EPS]  # (sorted: a set's order varies by run)
         too_far = [sd for sd, e in uext.items() if e > limits[sd]]
         if bad or too_far or need_ext:
             sol.refusal = _extension_refusal(bad or sorted(forbidden), too_far, uext, ranges, errors_missed)
