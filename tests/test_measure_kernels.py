@@ -292,6 +292,8 @@ def test_edge_blur_kernel_gives_the_plain_numpy_ratios_exactly():
             continue
         want = _reblur_ratios_numpy(*grads, rg.BLUR_MARGIN)
         assert got.dtype == np.float32 and np.array_equal(got, want)
+        gx, gy, g0 = grads[:3]
+        assert np.array_equal(g0, np.sqrt(gx * gx + gy * gy))  # the magnitude: numpy's float32
         seen += len(got) >= 20
     assert seen >= 10
 

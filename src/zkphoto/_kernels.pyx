@@ -650,3 +650,17 @@ def robust_fit(const double[:, ::1] at, const double[:, ::1] yt, double[:, ::1] 
     if singular:
         return 0.0, 1
     return thr, 0
+
+
+def magnitude(const float[:, ::1] gx, const float[:, ::1] gy, float[:, ::1] out):
+    """√(gx² + gy²) per element, in float32 (exactly rounded, as numpy computes it)."""
+    cdef Py_ssize_t h = gx.shape[0], w = gx.shape[1], y, x
+    cdef float a, b
+    if gy.shape[0] != h or gy.shape[1] != w or out.shape[0] != h or out.shape[1] != w:
+        raise ValueError("shapes do not match")
+    with nogil:
+        for y in range(h):
+            for x in range(w):
+                a = gx[y, x]
+                b = gy[y, x]
+                out[y, x] = sqrtf(a * a + b * b)

@@ -942,7 +942,8 @@ def edge_gradients(gray: np.ndarray, reblur: float = 2.0, percentile: float = 90
     gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
     # (not cv2.magnitude: its result depends on the arrays' memory alignment, by a rounding,
     # which made the estimate differ from run to run on the same photo)
-    g0 = np.sqrt(gx * gx + gy * gy)
+    g0 = np.empty_like(gx)
+    _k.magnitude(gx, gy, g0)
     inner = g0[m:h - m, m:w - m]
     # the percentile from ≤ 4000 values on a regular lattice (a partial sort of the whole crop costs
     # more than everything else here; the threshold only selects the strong edges)
