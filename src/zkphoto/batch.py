@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from .context import MAX_FILE_BYTES, PhotoContext, Source
 from .pipeline import run_checks
-from .procs import pool_context
+from .procs import pool_context, worker_count
 from .render.rows import problem_ids, problems
 from .report import Report
 from .spec import Spec, load_spec
@@ -283,7 +283,7 @@ def run_batch(
         stats.skipped = len(done)
     elif journal.exists():
         journal.unlink()
-    workers = workers or os.cpu_count() or 1
+    workers = worker_count(workers)
     todo = (it for it in items if it.name not in done)
     t0 = time.monotonic()
     journal.parent.mkdir(parents=True, exist_ok=True)
@@ -353,7 +353,7 @@ def check_many(
         return Item(name=os.fspath(s), path=os.fspath(s))
 
     items = (as_item(s, i) for i, s in enumerate(sources))
-    workers = workers or os.cpu_count() or 1
+    workers = worker_count(workers)
     if workers == 1:
         for it in items:
             if isinstance(it, tuple):

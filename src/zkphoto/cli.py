@@ -7,7 +7,6 @@ not be read, 2 bad usage (unknown spec, invalid spec file, bad option).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -113,9 +112,9 @@ def batch(paths: tuple[str, ...], spec: str, out: Path, workers: int, resume: bo
     Exit status: 0 all pass (warnings allowed), 1 some photo fails, 2 bad usage.
     Ctrl-C stops the run and still writes the report for the photos done.
     """
-    if (workers or os.cpu_count() or 1) > 1:  # the workers' imports, on the other core meanwhile
-        from .procs import start_early
+    from .procs import start_early, worker_count
 
+    if worker_count(workers) > 1:  # the workers' imports, on the other core meanwhile
         start_early()
     from .batch import BatchInputError, iter_items, read_journal, run_batch
     from .render.batch_out import FORMATS, render_output

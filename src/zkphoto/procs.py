@@ -8,11 +8,17 @@ the rest of zkphoto, so the fork server's imports run on the other core meanwhil
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import sys
 
 #: Modules the fork server imports once, so every worker forked from it has them: the main
 #: module (as multiprocessing does by default) and :mod:`zkphoto._worker_preload`.
 PRELOAD = ["__main__", "zkphoto._worker_preload"]
+
+
+def worker_count(workers: int) -> int:
+    """The number of worker processes for ``workers`` (0: one per core; 1: work in-process)."""
+    return workers or os.cpu_count() or 1
 
 
 def pool_context():
