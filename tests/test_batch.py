@@ -270,3 +270,34 @@ def test_journal_entry_carries_the_contract_json_and_its_summary(photo_dir):
         assert list(entry.problems) == [cid for cid, _, _ in problems(rec, "en")]
         statuses.add(entry.status)
     assert statuses == {"pass", "fail", "error"}
+
+
+def test_two_workers_append_whole_lines_to_the_journal(photo_dir, tmp_path):
+    """Pool workers append their records themselves: 24 photos with annotated thumbnails (lines
+    of tens of KB, far beyond a pipe's atomic size) give 24 whole JSON lines, the same reports
+    as one worker writes, and the parent receives only the summaries."""
+    d = tmp_path / "in"
+    d.mkdir()
+    names = ["0101.jpg", "0102.jpg", "sub/0103.jpg", "0104.jpg", "0105.jpg"]
+    for i in range(24):
+        shutil.copy(photo_dir / names[i % len(names)], d / f"{i:03d}.jpg")
+    spec = zkphoto.load_spec("moe-2021")
+    got = []
+    j2 = tmp_path / "two.jsonl"
+    stats = run_batch(list(iter_items([d])), spec, j2, workers=2, thumbnails=24,
+                      on_result=lambda e, st: got.append((e.file, e.status, e.line)))
+    raw = j2.read_text(encoding="utf-8").splitlines()
+    assert len(raw) == 24 and stats.total == 24
+    recs = [json.loads(x) for x in raw]  # every line whole
+    assert max(len(x) for x in raw) > 16384
+    readable = sum(1 for i in range(24) if names[i % len(names)] not in ("0104.jpg", "0105.jpg"))
+    assert sum(1 for r in recs if r.get("thumbnail")) == readable
+    assert all(line == "" for _, _, line in got)  # summaries only
+    j1 = tmp_path / "one.jsonl"
+    run_batch(list(iter_items([d])), spec, j1, workers=1)
+    one = {r["file"]: r["status"] for r in read_journal(j1)}
+    assert {r["file"]: r["status"] for r in recs} == one == {f: s for f, s, _ in got}
+    # and --resume reads a journal the workers wrote
+    again = run_batch(list(iter_items([d])), spec, j2, workers=2, resume=True)
+    assert again.skipped == 24 and again.total == 24
+    assert len(j2.read_text(encoding="utf-8").splitlines()) == 24

@@ -83,3 +83,45 @@ def test_batch_workers_fork_from_a_server_that_preloaded_the_checks():
     assert r["pyplot"] is False
     # … and the parent did not need to import them for that
     assert r["parent_has_batch"] is False
+
+
+def test_worker_pool_housekeeping_sleeps_while_results_flow_and_still_replaces_a_dead_worker():
+    """The standard pool's maintenance thread wakes whenever a result waits in the result pipe;
+    ``procs.worker_pool``'s only on worker exits and state changes — and a worker that dies is
+    still noticed and replaced."""
+    r = _run("""
+        import json, os, time
+        import multiprocessing.pool as P
+        from multiprocessing.connection import wait
+        from zkphoto.procs import worker_pool, pool_context
+
+        wakes = [0]
+        def counting(sentinels, change_notifier, timeout=None):
+            wait(sentinels, timeout=timeout)
+            wakes[0] += 1
+            while not change_notifier.empty():
+                change_notifier.get()
+        P.Pool._wait_for_updates = staticmethod(counting)
+
+        def run(pool):
+            wakes[0] = 0
+            n = sum(1 for _ in pool.imap_unordered(abs, range(-3000, 0), chunksize=1))
+            return n, wakes[0]
+
+        with worker_pool(2) as pool:
+            quiet = run(pool)
+            pids = sorted(p.pid for p in pool._pool)
+            pool.apply_async(os._exit, (3,))  # a worker dies in the middle of a task
+            t = time.monotonic()
+            while sorted(p.pid for p in pool._pool) == pids and time.monotonic() - t < 20:
+                time.sleep(0.05)
+            replaced = sorted(p.pid for p in pool._pool) != pids and len(pool._pool) == 2
+            after = sorted(pool.map(abs, range(-50, 0)))
+        with pool_context().Pool(2) as pool:
+            stock = run(pool)
+        print(json.dumps({"quiet": quiet, "stock": stock, "replaced": replaced, "after": after[:3]}))
+    """)
+    assert r["quiet"][0] == r["stock"][0] == 3000
+    assert r["quiet"][1] <= 10, r  # (the standard pool: typically hundreds or thousands)
+    assert r["stock"][1] >= 1  # (the count is real: the standard pool's thread is counted too)
+    assert r["replaced"] is True and r["after"] == [1, 2, 3]

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from .context import MAX_FILE_BYTES, PhotoContext, Source
 from .pipeline import run_checks
-from .procs import pool_context, worker_count
+from .procs import worker_count, worker_pool
 from .render.rows import problem_ids, problems
 from .report import Report
 from .spec import Spec, load_spec
@@ -112,8 +112,10 @@ def _manifest_items(p: Path) -> Iterator[Item]:
 _W: dict[str, Any] = {}
 
 
-def _worker_init(spec_path: str, thumbs: bool) -> None:
+def _worker_init(spec_path: str, thumbs: bool, journal: str | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    # batch workers append their journal lines themselves: the parent only counts
+    _W["journal_fd"] = os.open(journal, os.O_WRONLY | os.O_APPEND) if journal else None
     _W["spec"] = load_spec(spec_path)
     _W["thumbs"] = thumbs
     _W["zips"] = {}
@@ -144,13 +146,14 @@ def _read_item(item: Item) -> PhotoContext:
 
 
 class Entry(NamedTuple):
-    """One checked photo as the journal stores it, with the summary the batch counts: a worker
-    sends this, so the parent only appends a line and never re-encodes or parses a report."""
+    """One checked photo as the journal stores it, with the summary the batch counts: the
+    parent never re-encodes or parses a report.  A pool's workers append their records to the
+    journal themselves and send the parent the summary alone (``line`` empty)."""
 
     file: str
     status: str  # the report's status value
     problems: tuple[str, ...]  # ids of the rules that count as problems (``rows.problems``)
-    line: str  # the journal record: one JSON object, no newline
+    line: str  # the journal record: one JSON object, no newline ("" once appended)
 
 
 def journal_entry(item: Item, spec: Spec | None = None, thumbnail: bool = False) -> Entry:
@@ -195,9 +198,23 @@ def _worker_run(args: tuple[Item, bool]) -> Entry:
             rec["extra"] = item.extra
         entry = _entry_from_record(rec)
     if _W.get("want_rss"):  # benchmarks: who did it, peak memory, when it finished
-        w = {"pid": os.getpid(), "peak_rss_kb": _peak_rss_kb(), "done_at": time.monotonic()}
+        t = os.times()
+        w = {"pid": os.getpid(), "peak_rss_kb": _peak_rss_kb(), "done_at": time.monotonic(),
+             "cpu_s": round(t.user + t.system, 3)}
         entry = entry._replace(line=_with_fields(entry.line, {"worker": w}))
+    fd = _W.get("journal_fd")
+    if fd is not None:
+        append_line(fd, entry.line)
+        entry = entry._replace(line="")
     return entry
+
+
+def append_line(fd: int, line: str) -> None:
+    """Append ``line`` and a newline to the journal open as ``fd`` (``O_APPEND``) in one
+    ``write``, so that lines appended by several workers never interleave."""
+    data = (line + "\n").encode("utf-8")
+    while data:
+        data = data[os.write(fd, data):]
 
 
 def _crash_report(name: str, spec: Spec, e: Exception) -> dict[str, Any]:
@@ -292,8 +309,9 @@ def run_batch(
         tasks = ((it, next(counter) < thumbnails) for it in todo)
 
         def take(entry: Entry) -> None:
-            out.write(entry.line + "\n")
-            out.flush()
+            if entry.line:  # workers of a pool have appended theirs already
+                out.write(entry.line + "\n")
+                out.flush()
             stats.count(entry.status, entry.problems)
             if on_result:
                 on_result(entry, stats)
@@ -305,7 +323,7 @@ def run_batch(
                 for it, th in tasks:
                     take(journal_entry(it, spec, thumbnail=th))
             else:
-                with pool_context().Pool(workers, initializer=_worker_init, initargs=(spec.path, thumbnails > 0)) as pool:
+                with worker_pool(workers, _worker_init, (spec.path, thumbnails > 0, str(journal))) as pool:
                     try:
                         for rec in pool.imap_unordered(_worker_run, tasks, chunksize=4):
                             take(rec)
@@ -362,7 +380,7 @@ def check_many(
                 ctx = _read_item(it)
                 yield run_checks(ctx, sp)
         return
-    with pool_context().Pool(workers, initializer=_worker_init, initargs=(sp.path, False)) as pool:
+    with worker_pool(workers, _worker_init, (sp.path, False)) as pool:
         for rec in pool.imap_unordered(_check_many_worker, items, chunksize=4):
             yield Report.model_validate(rec)
 
