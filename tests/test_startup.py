@@ -40,22 +40,33 @@ def test_import_zkphoto_is_lazy_and_every_public_name_resolves():
     assert "no_such_name" in r["err"]
 
 
-def test_mediapipe_is_imported_without_matplotlib_and_its_drawing_helpers_still_work():
+def test_mediapipe_is_imported_without_its_unused_modules_which_still_work_when_used():
     r = _run("""
         import json, sys
         from zkphoto.measure.face import import_mediapipe, warm_up
         mp = import_mediapipe()
         warm_up()  # the three models load and run
         after_models = "matplotlib.pyplot" in sys.modules
+        unused = sorted(m for m in ("urllib.request", "sounddevice", "mediapipe.tasks.python.audio",
+                                    "mediapipe.tasks.python.vision", "mediapipe.python.solutions.pose_connections")
+                        if m in sys.modules)
+        from mediapipe.tasks.python import vision  # the Tasks API and the other solutions still load
+        tasks = [vision.FaceLandmarker.__name__, mp.tasks.BaseOptions.__name__]
+        sols = [mp.solutions.pose.Pose.__name__, mp.solutions.holistic.Holistic.__name__,
+                mp.solutions.objectron.Objectron.__name__, len(mp.solutions.hands.HAND_CONNECTIONS)]
         spec = mp.solutions.drawing_utils.DrawingSpec(color=(1, 2, 3))  # first use loads it
         style = mp.solutions.drawing_styles.get_default_face_mesh_contours_style()
         import mediapipe.python.solutions.drawing_utils as du
         print(json.dumps({"after_models": after_models, "spec": list(spec.color), "style": len(style),
                           "same": du.DrawingSpec is mp.solutions.drawing_utils.DrawingSpec,
                           "pyplot_now": "matplotlib.pyplot" in sys.modules,
-                          "again": import_mediapipe() is mp}))
+                          "again": import_mediapipe() is mp, "unused": unused, "tasks": tasks,
+                          "sols": sols}))
     """)
     assert r["after_models"] is False
+    assert r["unused"] == []  # nor the Tasks API, the other solutions and their downloader
+    assert r["tasks"] == ["FaceLandmarker", "BaseOptions"]
+    assert r["sols"][:3] == ["Pose", "Holistic", "Objectron"] and r["sols"][3] > 0
     assert r["spec"] == [1, 2, 3] and r["style"] > 0 and r["same"] is True
     assert r["pyplot_now"] is True  # loaded when (and only when) used
     assert r["again"] is True

@@ -13,7 +13,6 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .report import Status
 
 LANGS = click.Choice(["zh", "en"])
 
@@ -80,7 +79,7 @@ def check(photos: tuple[str, ...], spec: str, fmt: str, lang: str, hide_skipped:
             if i:
                 click.echo("\n" + "─" * 60 + "\n")
             click.echo(render_table(r, lang=lang, show_skipped=not hide_skipped))
-    sys.exit(0 if all(r.status in (Status.PASS, Status.WARN) for r in reports) else 1)
+    sys.exit(0 if all(r.status.value in ("pass", "warn") for r in reports) else 1)
 
 
 @main.command()

@@ -20,8 +20,6 @@ from pathlib import Path
 import click
 
 from .names import check_name, status_name
-from .render.table import COLOURS, ICONS, display_width, pad
-from .report import Status
 
 IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "HEIC", "AVIF", "JPEG2000"}
 
@@ -101,6 +99,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def render_fix(result, src: Path, dst: Path | None, lang: str = "zh") -> str:
     """The human-readable account of one fix: actions, before → after per rule, what's left."""
+    from .render.table import COLOURS, ICONS, display_width, pad
+    from .report import Status
+
     t = (lambda zh, en: en if lang == "en" else zh)
     lines = [click.style(f"{t('照片', 'Photo')}: {src}" + (f" → {dst}" if dst else ""), bold=True),
              f"{t('规范', 'Spec')}: {result.report_before.spec.id} v{result.report_before.spec.version} — "

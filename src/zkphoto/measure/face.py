@@ -81,20 +81,50 @@ def _model(name: str):
     return m
 
 
-#: MediaPipe modules its package ``__init__`` imports that zkphoto never uses: the drawing
-#: helpers, which import matplotlib's pyplot.  :func:`import_mediapipe` defers them.
+#: MediaPipe modules its package ``__init__`` imports that zkphoto never uses, which
+#: :func:`import_mediapipe` defers: the drawing helpers (they import matplotlib's pyplot), the
+#: other solutions (hands, pose, holistic, objectron: protobufs, and urllib for their model
+#: downloads) and the Tasks API (its audio tasks import sounddevice).
 _MP_UNUSED = (
     ("mediapipe.python.solutions.drawing_utils", "python/solutions/drawing_utils.py"),
     ("mediapipe.python.solutions.drawing_styles", "python/solutions/drawing_styles.py"),
+    ("mediapipe.python.solutions.hands", "python/solutions/hands.py"),
+    ("mediapipe.python.solutions.holistic", "python/solutions/holistic.py"),
+    ("mediapipe.python.solutions.objectron", "python/solutions/objectron.py"),
+    ("mediapipe.python.solutions.pose", "python/solutions/pose.py"),
+    ("mediapipe.tasks.python", "tasks/python/__init__.py"),
 )
+
+#: Packages between ``mediapipe`` and a deferred module that nothing imports before it: they
+#: are imported up front (their ``__init__`` must hold nothing but a docstring), so that the
+#: package's ``import mediapipe.tasks.python as tasks`` finds its parent.
+_MP_EMPTY_PARENTS = (("mediapipe.tasks", "tasks/__init__.py"),)
+
+
+def _empty_package(name: str, path: str):
+    """The package ``name`` from its ``__init__`` at ``path``, executed and registered — or
+    None when that file holds anything but a docstring."""
+    import ast
+    import importlib.util
+
+    with open(path, encoding="utf-8") as f:
+        body = ast.parse(f.read()).body
+    if any(not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)) for n in body):
+        return None
+    spec = importlib.util.spec_from_file_location(name, path, submodule_search_locations=[os.path.dirname(path)])
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def import_mediapipe():
     """The ``mediapipe`` package, imported without executing the modules in ``_MP_UNUSED``
     until someone uses them.
 
-    ``import mediapipe`` runs its drawing helpers, which import matplotlib's pyplot: about 0.45
-    of its 0.6 s, paid by every command and every batch worker for modules zkphoto never calls.  Each of them is registered as a placeholder
+    ``import mediapipe`` runs its drawing helpers, which import matplotlib's pyplot (about 0.45
+    of its 0.6 s), its other solutions and its Tasks API (0.15 s more): paid by every command
+    and every batch worker for modules zkphoto never calls.  Each of them is registered as a placeholder
     module before the package is imported, and bound where the package would bind it; the
     first attribute looked up on a placeholder imports the real module into it, so code that
     does use them (``mp.solutions.drawing_utils…``) still gets them.  If anything about the
@@ -108,21 +138,28 @@ def import_mediapipe():
     try:
         spec = importlib.util.find_spec("mediapipe")  # (finds the package without running it)
         root = next(iter(spec.submodule_search_locations or ()), None) if spec else None
+        ready = {"mediapipe"}
+        for name, rel in _MP_EMPTY_PARENTS if root else ():
+            path = os.path.join(root, *rel.split("/"))
+            if os.path.isfile(path) and _empty_package(name, path) is not None:
+                ready.add(name)
+                placed[name] = None
         for name, rel in _MP_UNUSED if root else ():
             path = os.path.join(root, *rel.split("/"))
-            if os.path.isfile(path):
+            parent = next((p for p, _ in _MP_EMPTY_PARENTS if name.startswith(p + ".")), "mediapipe")
+            if os.path.isfile(path) and parent in ready:
                 sys.modules[name] = placed[name] = _Deferred(name, path)
         import mediapipe as mp
     except Exception:  # noqa: BLE001 - an unexpected layout: import it the ordinary way
         for name, mod in placed.items():  # (what did import stays: its native parts load once)
-            if sys.modules.get(name) is mod:
+            if mod is not None and sys.modules.get(name) is mod:
                 del sys.modules[name]
         import mediapipe as mp
 
         return mp
     for name, mod in placed.items():  # bind each where its package's import would have
         parent, _, attr = name.rpartition(".")
-        if parent in sys.modules and not hasattr(sys.modules[parent], attr):
+        if mod is not None and parent in sys.modules and attr not in vars(sys.modules[parent]):
             setattr(sys.modules[parent], attr, mod)
     return mp
 
