@@ -79,7 +79,8 @@ def test_batch_workers_fork_from_a_server_that_preloaded_the_checks():
         start_early()
         ctx = pool_context()
         # what a worker has imported, asked through a builtin (picklable by reference)
-        probe = ("(sorted(m for m in ('zkphoto.batch', 'zkphoto.checks.background', 'mediapipe') "
+        probe = ("(sorted(m for m in ('zkphoto.batch', 'zkphoto.checks.background', 'mediapipe', 'cv2', "
+                 "'PIL.JpegImagePlugin') "
                  "if m in __import__('sys').modules), 'matplotlib.pyplot' in __import__('sys').modules)")
         with ctx.Pool(2) as pool:
             res = pool.map(eval, [probe] * 4)
@@ -90,7 +91,7 @@ def test_batch_workers_fork_from_a_server_that_preloaded_the_checks():
     assert r["method"] == "forkserver"
     assert "zkphoto._worker_preload" in r["preload"]
     # the workers have the checks and MediaPipe without importing them themselves …
-    assert r["mods"] == ["mediapipe", "zkphoto.batch", "zkphoto.checks.background"]
+    assert r["mods"] == ["PIL.JpegImagePlugin", "cv2", "mediapipe", "zkphoto.batch", "zkphoto.checks.background"]
     assert r["pyplot"] is False
     # … and the parent did not need to import them for that
     assert r["parent_has_batch"] is False
