@@ -301,3 +301,23 @@ def test_two_workers_append_whole_lines_to_the_journal(photo_dir, tmp_path):
     again = run_batch(list(iter_items([d])), spec, j2, workers=2, resume=True)
     assert again.skipped == 24 and again.total == 24
     assert len(j2.read_text(encoding="utf-8").splitlines()) == 24
+
+
+def test_interrupted_run_with_workers_counts_what_the_journal_holds(photo_dir, tmp_path):
+    """Workers append their own lines, so when Ctrl-C stops a pool the journal may hold photos
+    whose summaries never reached the parent: the counts are those of the journal."""
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(12):
+        shutil.copy(photo_dir / "0101.jpg", d / f"{i:03d}.jpg")
+    journal = tmp_path / "j.jsonl"
+
+    def stop_after_two(entry, stats):
+        if stats.total == 2:
+            raise KeyboardInterrupt
+
+    stats = run_batch(list(iter_items([d])), zkphoto.load_spec("moe-2021"), journal, workers=2,
+                      on_result=stop_after_two)
+    recs = list(read_journal(journal))
+    assert stats.interrupted and 2 <= stats.total == len(recs) < 12
+    assert stats.by_status == {"pass": len(recs)}

@@ -332,8 +332,18 @@ def run_batch(
                         raise
         except KeyboardInterrupt:
             stats.interrupted = True
+            if workers > 1:  # workers may have appended photos the parent never heard of
+                stats = _recount(journal, stats)
     stats.seconds = time.monotonic() - t0
     return stats
+
+
+def _recount(journal: Path, stats: BatchStats) -> BatchStats:
+    """The counts of everything in ``journal`` (keeping ``stats``' skipped and interrupted)."""
+    new = BatchStats(skipped=stats.skipped, interrupted=stats.interrupted)
+    for rec in read_journal(journal):
+        new.add(rec)
+    return new
 
 
 def read_journal(path: Path) -> Iterator[dict[str, Any]]:

@@ -40,7 +40,7 @@ def worker_pool(workers: int, initializer=None, initargs: tuple = ()):
     The standard pool's maintenance thread also waits on the result pipe (since bpo-35493, so
     that a worker retired by ``maxtasksperchild`` is replaced at once): it wakes up whenever a
     result is pending and the result thread has not read it yet, thousands of times a second
-    on a busy pool, and took ~0.5 s of CPU per 1000 photos away from the workers.  Without
+    on a busy pool, and took ~0.85 s of CPU per 2000 photos away from the workers.  Without
     ``maxtasksperchild`` no worker retires, and a worker that dies still wakes the thread
     through its own sentinel."""
     return _quiet_pool_class()(workers, initializer, initargs, context=pool_context())
