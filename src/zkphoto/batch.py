@@ -112,12 +112,11 @@ def _manifest_items(p: Path) -> Iterator[Item]:
 _W: dict[str, Any] = {}
 
 
-def _worker_init(spec_path: str, thumbs: bool, journal: str | None = None) -> None:
+def _worker_init(spec_path: str, journal: str | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     # batch workers append their journal lines themselves: the parent only counts
     _W["journal_fd"] = os.open(journal, os.O_WRONLY | os.O_APPEND) if journal else None
     _W["spec"] = load_spec(spec_path)
-    _W["thumbs"] = thumbs
     _W["zips"] = {}
     _W["want_rss"] = os.environ.get("ZKPHOTO_REPORT_RSS") == "1"  # benchmarks
     from .measure.face import warm_up
@@ -204,12 +203,12 @@ def _worker_run(args: tuple[Item, bool]) -> Entry:
         entry = entry._replace(line=_with_fields(entry.line, {"worker": w}))
     fd = _W.get("journal_fd")
     if fd is not None:
-        append_line(fd, entry.line)
+        _append_line(fd, entry.line)
         entry = entry._replace(line="")
     return entry
 
 
-def append_line(fd: int, line: str) -> None:
+def _append_line(fd: int, line: str) -> None:
     """Append ``line`` and a newline to the journal open as ``fd`` (``O_APPEND``) in one
     ``write``, so that lines appended by several workers never interleave."""
     data = (line + "\n").encode("utf-8")
@@ -323,7 +322,7 @@ def run_batch(
                 for it, th in tasks:
                     take(journal_entry(it, spec, thumbnail=th))
             else:
-                with worker_pool(workers, _worker_init, (spec.path, thumbnails > 0, str(journal))) as pool:
+                with worker_pool(workers, _worker_init, (spec.path, str(journal))) as pool:
                     try:
                         for rec in pool.imap_unordered(_worker_run, tasks, chunksize=4):
                             take(rec)
@@ -390,7 +389,7 @@ def check_many(
                 ctx = _read_item(it)
                 yield run_checks(ctx, sp)
         return
-    with worker_pool(workers, _worker_init, (sp.path, False)) as pool:
+    with worker_pool(workers, _worker_init, (sp.path,)) as pool:
         for rec in pool.imap_unordered(_check_many_worker, items, chunksize=4):
             yield Report.model_validate(rec)
 
