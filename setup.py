@@ -5,8 +5,10 @@ import sys
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-# -ffp-contract=off: no fused multiply-adds, so the kernels round exactly as numpy and OpenCV do
-OPT = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off"]
+# -ffp-contract=off: no fused multiply-adds, so the kernels round exactly as numpy and OpenCV do.
+# -fno-math-errno: sqrt never sets errno (its results are the same correctly rounded values), so
+# the compiler may vectorise it: the gradient magnitude of the sharpness estimate 80 → 21 µs.
+OPT = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off", "-fno-math-errno"]
 
 setup(
     ext_modules=cythonize(
