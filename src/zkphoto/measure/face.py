@@ -410,7 +410,7 @@ def hair_top(mask: np.ndarray, geo: FaceGeometry, threshold: float = 0.5) -> flo
         return None
     limit = int(min(h, max(1, geo.eye_line_y)))
     band = mask[:limit, x0:x1]
-    cover = (band >= threshold).mean(axis=1)
+    cover = np.count_nonzero(band >= threshold, axis=1) / band.shape[1]  # (the mean, as integers)
     return _first_crossing(cover, 0.25)
 
 
@@ -488,6 +488,10 @@ def refine_hair_top(rgb: np.ndarray, mask: np.ndarray, geo: FaceGeometry, coarse
     return top_start + (split + y) / k, "pixels"
 
 
+#: Where ``shoulder_points`` samples the mask: 0.75–1.05 face widths from the face centre.
+_SHOULDER_KS = tuple(np.linspace(0.75, 1.05, 7).tolist())
+
+
 def shoulder_points(mask: np.ndarray, geo: FaceGeometry, threshold: float = 0.5):
     """Left and right shoulder heights from the person mask's upper outline.
 
@@ -499,8 +503,7 @@ def shoulder_points(mask: np.ndarray, geo: FaceGeometry, threshold: float = 0.5)
     fw = geo.face_width
     # scan from the mouth, not the chin: a raised shoulder can reach above the chin line
     start = max(0, int(geo.landmarks[LIP_LOWER_INNER, 1]))
-    ks = np.linspace(0.75, 1.05, 7)
-    cols = [[int(round(geo.face_center_x + sign * k * fw)) for k in ks.tolist()] for sign in (-1, 1)]
+    cols = [[int(round(geo.face_center_x + sign * k * fw)) for k in _SHOULDER_KS] for sign in (-1, 1)]
     inside = sorted({x for side in cols for x in side if 0 <= x < w})
     # the sampled columns read in one gather (column by column, every row is a cache miss)
     top = {}

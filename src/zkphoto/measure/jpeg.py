@@ -8,6 +8,7 @@ segments itself: the tables come straight from the DQT segments in the order the
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -205,11 +206,19 @@ def estimate_quality(tables: dict[int, list[int]]) -> QualityEstimate | None:
     """
     if 0 not in tables:
         return None
-    err = np.abs(_CAND_LUM - np.asarray(tables[0], dtype=np.int32)).sum(axis=1)
+    chrom = tables.get(1)
+    return QualityEstimate(*_best_quality(tuple(tables[0]), None if chrom is None else tuple(chrom)))
+
+
+@functools.lru_cache(maxsize=256)
+def _best_quality(lum: tuple[int, ...], chrom: tuple[int, ...] | None) -> tuple[int, bool, float]:
+    """``estimate_quality`` of one pair of tables, cached: the photos of a batch mostly share a
+    handful of tables (each camera's or editor's few quality settings)."""
+    err = np.abs(_CAND_LUM - np.asarray(lum, dtype=np.int32)).sum(axis=1)
     count = 64
-    if 1 in tables:
-        err = err + np.abs(_CAND_CHROM - np.asarray(tables[1], dtype=np.int32)).sum(axis=1)
+    if chrom is not None:
+        err = err + np.abs(_CAND_CHROM - np.asarray(chrom, dtype=np.int32)).sum(axis=1)
         count += 64
     # highest quality among the best fits
     best = int(np.flatnonzero(err == err.min())[-1])
-    return QualityEstimate(best + 1, bool(err[best] == 0), float(err[best]) / count)
+    return best + 1, bool(err[best] == 0), float(err[best]) / count
