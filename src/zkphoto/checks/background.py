@@ -18,12 +18,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..measure import regions as rg
-from ..measure.color import delta_e_2000, lab_to_rgb, rgb_to_lab
+from ..measure.color import delta_e_2000, lab_to_rgb_one, rgb_to_lab
 from .registry import Rule, Verdict, failed, passed, register
 
 
 def _rgb(lab: np.ndarray) -> list[int]:
-    return [int(round(v)) for v in lab_to_rgb(np.asarray(lab, np.float64))]
+    """One CIELAB colour as 0–255 sRGB integers (``lab_to_rgb``'s one-colour arithmetic)."""
+    return [int(round(v)) for v in lab_to_rgb_one(*np.asarray(lab, np.float64).tolist())]
 
 
 def _lab(lab: np.ndarray) -> list[float]:

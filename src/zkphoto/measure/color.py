@@ -144,7 +144,7 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     """CIELAB (…×3, D65) → sRGB values 0–255 (float64, clipped to the gamut)."""
     L = np.asarray(lab, dtype=np.float64)
     if L.shape == (3,):  # one colour: plain floats
-        return np.array(_lab_to_rgb_one(*L.tolist()))
+        return np.array(lab_to_rgb_one(*L.tolist()))
     fy = (L[..., 0] + 16.0) / 116.0
     fx = fy + L[..., 1] / 500.0
     fz = fy - L[..., 2] / 200.0
@@ -156,8 +156,9 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     return linear_to_srgb(xyz @ _XYZ_TO_SRGB.T)
 
 
-def _lab_to_rgb_one(L: float, a: float, b: float) -> list[float]:
-    """``lab_to_rgb`` of one colour, in plain floats (the same arithmetic)."""
+def lab_to_rgb_one(L: float, a: float, b: float) -> list[float]:
+    """``lab_to_rgb`` of one colour given as plain floats: sRGB 0–255 as a list of floats (the
+    same arithmetic, without numpy's overhead)."""
     fy = (L + 16.0) / 116.0
     fx, fz = fy + a / 500.0, fy - b / 200.0
 

@@ -505,7 +505,7 @@ def surface_range(model: BackgroundModel, max_points: int = 32, tail: float = 1.
     st = np.ascontiguousarray(s.T)  # (indexing st along its rows would leave it column-major)
     n = len(s)
     proj = s @ _DIRECTIONS
-    pick = set(np.linspace(0, n - 1, min(n, max_points)).astype(int).tolist())
+    pick = set(_spaced(n, min(n, max_points)))
     pick.update(np.argmin(proj, axis=0).tolist())
     pick.update(np.argmax(proj, axis=0).tolist())
     p = s[sorted(pick)]
@@ -529,6 +529,15 @@ def surface_range(model: BackgroundModel, max_points: int = 32, tail: float = 1.
     }
     model.cache[key] = out
     return out
+
+
+def _spaced(n: int, m: int) -> list[int]:
+    """``np.linspace(0, n - 1, m).astype(int).tolist()`` (the same float64 arithmetic, m ≥ 1)
+    without numpy's overhead for a few dozen values."""
+    if m == 1:
+        return [0]
+    step = (n - 1) / (m - 1)
+    return [int(k * step) for k in range(m - 1)] + [n - 1]
 
 
 @dataclass(frozen=True)
