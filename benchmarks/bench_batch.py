@@ -10,7 +10,11 @@ or wrong-sized), JPEG qualities 55–95, some without DPI. Then prints:
   interpreter and worker start-up included), their ratio, and the peak RSS of each worker;
   with workers, also the steady-state rate (first to last finished photo, from the workers'
   own clocks), which is what a folder of thousands of photos sees, and the share of that time
-  each worker spent on a CPU (its process CPU time over its wall time).
+  each worker spent on a CPU (its process CPU time over its wall time);
+- the CPU time per photo of the floor's processes and of the batch (all threads: MediaPipe
+  runs its graphs on its own threads) and their ratio: the work each photo costs, which the
+  speed of a shared machine (other tenants' load comes and goes within minutes) moves far less
+  than it moves photos/s.
 Targets on the 2-core machine: ≥ 60 photos/s with 2 workers, ratio ≤ 1.5, ≤ 500 MB per worker.
 """
 
@@ -80,45 +84,62 @@ def _clip(box, size):
     return (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
 
 
-def _floor_chunk(paths: list[str]) -> float:
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def _floor_chunk(paths: list[str]) -> tuple[float, float]:
     from zkphoto.measure import face as mf
 
     mf.warm_up()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     for f in paths:
         rgb = np.asarray(Image.open(f).convert("RGB"))
         mf.detect_faces(rgb)
         mf.mesh_landmarks(rgb)
         mf.person_mask(rgb)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _cpu() - c0
 
 
-def floor(files: list[Path], workers: int) -> float:
+def floor(files: list[Path], workers: int) -> tuple[float, float]:
     """Photos/s of decode + the three model inferences alone, in ``workers`` processes
-    (models warm, start-up excluded): the most any checker built on these models could do."""
+    (models warm, start-up excluded): the most any checker built on these models could do;
+    and their CPU seconds per photo."""
     paths = [str(f) for f in files]
     if workers == 1:
-        return len(paths) / _floor_chunk(paths)
+        wall, cpu = _floor_chunk(paths)
+        return len(paths) / wall, cpu / len(paths)
     import multiprocessing as mp
 
     chunks = [paths[i::workers] for i in range(workers)]
     with mp.get_context("forkserver").Pool(workers) as pool:
-        times = pool.map(_floor_chunk, chunks)
-    return len(paths) / max(times)
+        res = pool.map(_floor_chunk, chunks)
+    return len(paths) / max(w for w, _ in res), sum(c for _, c in res) / len(paths)
 
 
-def run_batch(folder: Path, workers: int, spec: str) -> tuple[float, dict[int, int]]:
+def run_batch(folder: Path, workers: int, spec: str):
+    """Run ``zkphoto batch`` on ``folder``: wall seconds, peak RSS per worker pid, the steady
+    photos/s, each worker's share of time on a CPU, and the CPU seconds per photo."""
     out = WORK / f"report-w{workers}.jsonl"
     env = dict(os.environ, ZKPHOTO_REPORT_RSS="1")
+    import resource
+
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "zkphoto.cli", "batch", str(folder), "--spec", spec,
                     "-o", str(out), "-w", str(workers), "-q"], env=env, check=False)
     dt = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # the whole run's CPU (start-up included); with workers, only the workers' steady state
+    cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
     rss: dict[int, int] = {}
     done: list[float] = []
     clocks: dict[int, list[tuple[float, float]]] = {}
+    records = 0
     with open(out, encoding="utf-8") as f:
         for line in f:
+            records += 1
             w = json.loads(line).get("worker")
             if w:
                 rss[w["pid"]] = max(rss.get(w["pid"], 0), w["peak_rss_kb"])
@@ -126,13 +147,18 @@ def run_batch(folder: Path, workers: int, spec: str) -> tuple[float, dict[int, i
                 clocks.setdefault(w["pid"], []).append((w["done_at"], w["cpu_s"]))
     # steady state: from the first finished photo to the last (worker start-up left out)
     steady = (len(done) - 1) / (max(done) - min(done)) if len(done) > 1 else None
-    # how much of that time each worker spent on a CPU (the rest: waiting for one)
+    # how much of that time each worker spent on a CPU (the rest: waiting for one), and the
+    # CPU each photo took after a worker's first
     busy = []
+    cpu_sum = photos = 0
     for c in clocks.values():
         (t0, c0), (t1, c1) = min(c), max(c)
         if t1 > t0:
             busy.append((c1 - c0) / (t1 - t0))
-    return dt, rss, steady, busy
+            cpu_sum += c1 - c0
+            photos += len(c) - 1
+    per_photo = cpu_sum / photos if photos else cpu / max(records, 1)
+    return dt, rss, steady, busy, per_photo
 
 
 def main() -> int:
@@ -145,8 +171,8 @@ def main() -> int:
     n = len(files)
     print(f"{n} photos in {folder} (mostly 480×640, qualities 55–95), spec {args.spec}, {os.cpu_count()} cores")
     for w in (1, 2):
-        f_rate = floor(files, w)
-        dt, rss, steady, busy = run_batch(folder, w, args.spec)
+        f_rate, f_cpu = floor(files, w)
+        dt, rss, steady, busy, b_cpu = run_batch(folder, w, args.spec)
         rate = n / dt
         peaks = ", ".join(f"{v / 1024:.0f} MB" for v in rss.values()) or "n/a (in-process)"
         print(f"workers {w}: floor {f_rate:6.1f} photos/s | zkphoto batch {rate:6.1f} photos/s "
@@ -156,6 +182,9 @@ def main() -> int:
             print(f"           steady state (first to last photo, start-up left out): {steady:6.1f} photos/s, "
                   f"ratio floor/batch {f_rate / steady:.2f}; workers on a CPU "
                   + ", ".join(f"{b:.1%}" for b in busy) + " of that time")
+        what = "steady state" if w > 1 else "whole run, start-up included"
+        print(f"           CPU per photo (all threads): floor {f_cpu * 1000:.2f} ms | zkphoto batch "
+              f"{b_cpu * 1000:.2f} ms ({what}) | ratio {b_cpu / f_cpu:.2f}")
     return 0
 
 

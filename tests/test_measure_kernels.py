@@ -19,7 +19,7 @@ import pytest
 
 from zkphoto.measure import regions as rg
 from zkphoto.measure.color import (colourfulness, delta_e_2000, delta_e_2000_pair, lab_to_rgb,
-                                   rgb_to_lab, subsample)
+                                   lab_to_rgb_one, rgb_to_lab, subsample)
 from zkphoto.measure.stats import median, median_in_place, percentiles
 from zkphoto.threads import single_threaded
 
@@ -105,6 +105,15 @@ def test_lab_to_rgb_one_colour_matches_the_array_path():
     many = lab_to_rgb(lab)
     for i in range(0, 500, 7):
         np.testing.assert_allclose(lab_to_rgb(lab[i]), many[i], atol=1e-9)
+        assert lab_to_rgb_one(*lab[i].tolist()) == lab_to_rgb(lab[i]).tolist()  # the same arithmetic
+
+
+def test_evenly_spread_picks_are_numpys_linspace():
+    """The surface range's picks in plain floats are exactly ``np.linspace(...).astype(int)``."""
+    for n in list(range(1, 400)) + [997, 1500, 4001]:
+        for m in {1, 2, 3, 7, min(n, 32)}:
+            if m <= n:
+                assert rg._spaced(n, m) == np.linspace(0, n - 1, m).astype(int).tolist(), (n, m)
 
 
 def _de2000_angles(lab1, lab2):
