@@ -6,14 +6,15 @@ Builds (once, cached in benchmarks/_work/) a folder of N photos made from the sh
 portraits: varied crops (head high/low/off-centre), scales, sizes (480×640 mostly, some larger
 or wrong-sized), JPEG qualities 55–95, some without DPI. Then prints:
 - for 1 and 2 processes: the floor (decode + face detector + mesh + person segmentation
-  alone, models warm) in photos/s, `zkphoto batch --workers N` in photos/s (wall time,
-  interpreter and worker start-up included), their ratio, and the peak RSS of each worker;
+  alone, models warm; measured just before and just after the batch, averaged) in photos/s,
+  `zkphoto batch --workers N` in photos/s (wall time, interpreter and worker start-up
+  included), their ratio, and the peak RSS of each worker;
   with workers, also the steady-state rate (first to last finished photo, from the workers'
   own clocks), which is what a folder of thousands of photos sees, and the share of that time
   each worker spent on a CPU (its process CPU time over its wall time);
 - the CPU time per photo of the floor's processes and of the batch (all threads: MediaPipe
   runs its graphs on its own threads) and their ratio: the work each photo costs, which the
-  speed of a shared machine (other tenants' load comes and goes within minutes) moves far less
+  speed of a shared machine (other tenants' load comes and goes within minutes) moves less
   than it moves photos/s.
 Targets on the 2-core machine: ≥ 60 photos/s with 2 workers, ratio ≤ 1.5, ≤ 500 MB per worker.
 """
@@ -171,11 +172,16 @@ def main() -> int:
     n = len(files)
     print(f"{n} photos in {folder} (mostly 480×640, qualities 55–95), spec {args.spec}, {os.cpu_count()} cores")
     for w in (1, 2):
-        f_rate, f_cpu = floor(files, w)
+        # the floor is measured just before and just after the batch and averaged: the machine's
+        # speed drifts within minutes, and a floor from one side only carries that drift
+        f_before, c_before = floor(files, w)
         dt, rss, steady, busy, b_cpu = run_batch(folder, w, args.spec)
+        f_after, c_after = floor(files, w)
+        f_rate, f_cpu = (f_before + f_after) / 2, (c_before + c_after) / 2
         rate = n / dt
         peaks = ", ".join(f"{v / 1024:.0f} MB" for v in rss.values()) or "n/a (in-process)"
-        print(f"workers {w}: floor {f_rate:6.1f} photos/s | zkphoto batch {rate:6.1f} photos/s "
+        print(f"workers {w}: floor {f_rate:6.1f} photos/s ({f_before:.1f} before the batch, {f_after:.1f} after) | "
+              f"zkphoto batch {rate:6.1f} photos/s "
               f"(wall {dt:.1f} s incl. start-up) | ratio floor/batch {f_rate / rate:.2f} | "
               f"peak RSS per worker: {peaks}")
         if steady and w > 1:
