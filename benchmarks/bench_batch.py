@@ -132,33 +132,31 @@ def run_batch(folder: Path, workers: int, spec: str):
                     "-o", str(out), "-w", str(workers), "-q"], env=env, check=False)
     dt = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # the whole run's CPU (start-up included); with workers, only the workers' steady state
-    cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+    run_cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime  # start-up included
     rss: dict[int, int] = {}
-    done: list[float] = []
-    clocks: dict[int, list[tuple[float, float]]] = {}
+    clocks: dict[int, list[tuple[float, float]]] = {}  # worker pid -> (done at, its CPU s)
     records = 0
     with open(out, encoding="utf-8") as f:
         for line in f:
             records += 1
             w = json.loads(line).get("worker")
-            if w:
+            if w:  # (pool workers only: one worker runs in-process and reports nothing)
                 rss[w["pid"]] = max(rss.get(w["pid"], 0), w["peak_rss_kb"])
-                done.append(w["done_at"])
                 clocks.setdefault(w["pid"], []).append((w["done_at"], w["cpu_s"]))
     # steady state: from the first finished photo to the last (worker start-up left out)
+    done = [t for c in clocks.values() for t, _ in c]
     steady = (len(done) - 1) / (max(done) - min(done)) if len(done) > 1 else None
     # how much of that time each worker spent on a CPU (the rest: waiting for one), and the
-    # CPU each photo took after a worker's first
+    # CPU each photo took after a worker's first; in-process, the whole run's CPU per photo
     busy = []
     cpu_sum = photos = 0
     for c in clocks.values():
-        (t0, c0), (t1, c1) = min(c), max(c)
-        if t1 > t0:
-            busy.append((c1 - c0) / (t1 - t0))
-            cpu_sum += c1 - c0
+        (first, c_first), (last, c_last) = min(c), max(c)
+        if last > first:
+            busy.append((c_last - c_first) / (last - first))
+            cpu_sum += c_last - c_first
             photos += len(c) - 1
-    per_photo = cpu_sum / photos if photos else cpu / max(records, 1)
+    per_photo = cpu_sum / photos if photos else run_cpu / max(records, 1)
     return dt, rss, steady, busy, per_photo
 
 
