@@ -1,12 +1,13 @@
 """Batch throughput on a realistic upload folder.
 
-    python benchmarks/bench_batch.py [--photos 2000] [--spec moe-2021]
+    python benchmarks/bench_batch.py [--photos 2000] [--spec moe-2021] [--rounds 3] [--workers 1,2]
 
 Builds (once, cached in benchmarks/_work/) a folder of N photos made from the shared real
 portraits: varied crops (head high/low/off-centre), scales, sizes (480×640 mostly, some larger
 or wrong-sized), JPEG qualities 55–95, some without DPI. Then prints:
-- for 1 and 2 processes: the floor (decode + face detector + mesh + person segmentation
-  alone, models warm; measured just before and just after the batch, averaged) in photos/s,
+- for each worker count (``--workers``: 1 and 2), in ``--rounds`` rounds: the floor (decode + face detector + mesh +
+  person segmentation alone, models warm; measured just before and just after each batch,
+  averaged) in photos/s,
   `zkphoto batch --workers N` in photos/s (wall time, interpreter and worker start-up
   included), their ratio, and the peak RSS of each worker;
   with workers, also the steady-state rate (first to last finished photo, from the workers'
@@ -15,7 +16,9 @@ or wrong-sized), JPEG qualities 55–95, some without DPI. Then prints:
 - the CPU time per photo of the floor's processes and of the batch (all threads: MediaPipe
   runs its graphs on its own threads) and their ratio: the work each photo costs, which the
   speed of a shared machine (other tenants' load comes and goes within minutes) moves less
-  than it moves photos/s.
+  than it moves photos/s;
+- with more than one round, the median of the rounds and their range: one run on a shared
+  machine lands in whatever spell of speed it meets, and the median is the steadier figure.
 Targets on the 2-core machine: ≥ 60 photos/s with 2 workers, ratio ≤ 1.5, ≤ 500 MB per worker.
 """
 
@@ -26,6 +29,7 @@ import io
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -160,35 +164,71 @@ def run_batch(folder: Path, workers: int, spec: str):
     return dt, rss, steady, busy, per_photo
 
 
+def _span(xs: list[float]) -> str:
+    return f"{min(xs):.2f}–{max(xs):.2f}" if len(xs) > 1 else f"{xs[0]:.2f}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--photos", type=int, default=2000)
-    ap.add_argument("--spec", default="moe-2021")
+    ap.add_argument("--photos", type=int, default=2000, help="photos in the folder (default 2000)")
+    ap.add_argument("--spec", default="moe-2021", help="spec to check against (default moe-2021)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="batch runs per worker count, each between two floor runs (default 3)")
+    ap.add_argument("--workers", default="1,2", help="worker counts to run, comma-separated (default 1,2)")
     args = ap.parse_args()
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
+    try:
+        counts = [int(w) for w in args.workers.split(",")]
+    except ValueError:
+        ap.error(f"--workers: not a comma-separated list of numbers: {args.workers!r}")
+    if any(w < 1 for w in counts):
+        ap.error("--workers: worker counts must be at least 1")
     folder = build_folder(args.photos)
     files = sorted(folder.glob("*.jpg"))
     n = len(files)
     print(f"{n} photos in {folder} (mostly 480×640, qualities 55–95), spec {args.spec}, {os.cpu_count()} cores")
-    for w in (1, 2):
-        # the floor is measured just before and just after the batch and averaged: the machine's
-        # speed drifts within minutes, and a floor from one side only carries that drift
-        f_before, c_before = floor(files, w)
-        dt, rss, steady, busy, b_cpu = run_batch(folder, w, args.spec)
-        f_after, c_after = floor(files, w)
-        f_rate, f_cpu = (f_before + f_after) / 2, (c_before + c_after) / 2
-        rate = n / dt
-        peaks = ", ".join(f"{v / 1024:.0f} MB" for v in rss.values()) or "n/a (in-process)"
-        print(f"workers {w}: floor {f_rate:6.1f} photos/s ({f_before:.1f} before the batch, {f_after:.1f} after) | "
-              f"zkphoto batch {rate:6.1f} photos/s "
-              f"(wall {dt:.1f} s incl. start-up) | ratio floor/batch {f_rate / rate:.2f} | "
-              f"peak RSS per worker: {peaks}")
-        if steady and w > 1:
-            print(f"           steady state (first to last photo, start-up left out): {steady:6.1f} photos/s, "
-                  f"ratio floor/batch {f_rate / steady:.2f}; workers on a CPU "
-                  + ", ".join(f"{b:.1%}" for b in busy) + " of that time")
-        what = "steady state" if w > 1 else "whole run, start-up included"
-        print(f"           CPU per photo (all threads): floor {f_cpu * 1000:.2f} ms | zkphoto batch "
-              f"{b_cpu * 1000:.2f} ms ({what}) | ratio {b_cpu / f_cpu:.2f}")
+    for w in counts:
+        # the floor is measured just before and just after every batch and the two averaged:
+        # the machine's speed drifts within minutes, and a floor from one side only carries
+        # that drift; rounds share their floors (round k's "after" is round k+1's "before")
+        floors = [floor(files, w)]
+        ratios: dict[str, list[float]] = {"wall": [], "steady": [], "cpu": []}
+        rates: list[float] = []
+        peak = 0
+        for r in range(1, args.rounds + 1):
+            dt, rss, steady, busy, b_cpu = run_batch(folder, w, args.spec)
+            floors.append(floor(files, w))
+            (f_before, c_before), (f_after, c_after) = floors[-2], floors[-1]
+            f_rate, f_cpu = (f_before + f_after) / 2, (c_before + c_after) / 2
+            rate = n / dt
+            rates.append(rate)
+            ratios["wall"].append(f_rate / rate)
+            ratios["cpu"].append(b_cpu / f_cpu)
+            peak = max([peak, *rss.values()])
+            peaks = ", ".join(f"{v / 1024:.0f} MB" for v in rss.values()) or "n/a (in-process)"
+            print(f"workers {w}, round {r}: floor {f_rate:6.1f} photos/s ({f_before:.1f} before the batch, "
+                  f"{f_after:.1f} after) | zkphoto batch {rate:6.1f} photos/s "
+                  f"(wall {dt:.1f} s incl. start-up) | ratio floor/batch {f_rate / rate:.2f} | "
+                  f"peak RSS per worker: {peaks}")
+            if steady and w > 1:
+                ratios["steady"].append(f_rate / steady)
+                print(f"           steady state (first to last photo, start-up left out): {steady:6.1f} photos/s, "
+                      f"ratio floor/batch {f_rate / steady:.2f}; workers on a CPU "
+                      + ", ".join(f"{b:.1%}" for b in busy) + " of that time")
+            what = "steady state" if w > 1 else "whole run, start-up included"
+            print(f"           CPU per photo (all threads): floor {f_cpu * 1000:.2f} ms | zkphoto batch "
+                  f"{b_cpu * 1000:.2f} ms ({what}) | ratio {b_cpu / f_cpu:.2f}")
+        if args.rounds > 1:
+            line = (f"workers {w}, {args.rounds} rounds: batch {statistics.median(rates):.1f} photos/s median "
+                    f"({min(rates):.1f}–{max(rates):.1f}) | ratio floor/batch median {statistics.median(ratios['wall']):.2f} "
+                    f"({_span(ratios['wall'])})")
+            if ratios["steady"]:
+                line += f" | steady {statistics.median(ratios['steady']):.2f} ({_span(ratios['steady'])})"
+            line += f" | CPU {statistics.median(ratios['cpu']):.2f} ({_span(ratios['cpu'])})"
+            if peak:
+                line += f" | peak RSS per worker ≤ {peak / 1024:.0f} MB"
+            print(line)
     return 0
 
 
