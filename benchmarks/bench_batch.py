@@ -5,9 +5,9 @@
 Builds (once, cached in benchmarks/_work/) a folder of N photos made from the shared real
 portraits: varied crops (head high/low/off-centre), scales, sizes (480×640 mostly, some larger
 or wrong-sized), JPEG qualities 55–95, some without DPI. Then prints:
-- for each worker count (``--workers``: 1 and 2), in ``--rounds`` rounds: the floor (decode + face detector + mesh +
-  person segmentation alone, models warm; measured just before and just after each batch,
-  averaged) in photos/s,
+- for each worker count (`--workers`: 1 and 2), in `--rounds` rounds: the floor (decode + face
+  detector + mesh + person segmentation alone, models warm; measured just before and just
+  after each batch, averaged) in photos/s,
   `zkphoto batch --workers N` in photos/s (wall time, interpreter and worker start-up
   included), their ratio, and the peak RSS of each worker;
   with workers, also the steady-state rate (first to last finished photo, from the workers'
