@@ -192,14 +192,14 @@ def main() -> int:
         # the floor is measured just before and just after every batch and the two averaged:
         # the machine's speed drifts within minutes, and a floor from one side only carries
         # that drift; rounds share their floors (round k's "after" is round k+1's "before")
-        floors = [floor(files, w)]
+        after = floor(files, w)
         ratios: dict[str, list[float]] = {"wall": [], "steady": [], "cpu": []}
         rates: list[float] = []
         peak = 0
         for r in range(1, args.rounds + 1):
             dt, rss, steady, busy, b_cpu = run_batch(folder, w, args.spec)
-            floors.append(floor(files, w))
-            (f_before, c_before), (f_after, c_after) = floors[-2], floors[-1]
+            before, after = after, floor(files, w)
+            (f_before, c_before), (f_after, c_after) = before, after
             f_rate, f_cpu = (f_before + f_after) / 2, (c_before + c_after) / 2
             rate = n / dt
             rates.append(rate)
